@@ -1,0 +1,1 @@
+"""Row filters: each takes an Arrow table and returns what it kept, what it removed and why."""
