@@ -1,0 +1,399 @@
+"""Exact, near-duplicate (MinHash-LSH) and semantic deduplication.
+
+Every removed row names the row it duplicates (`duplicate_of`) and the method (`reason`).
+Inside each duplicate cluster the keep policy decides the survivor: the first row in table
+order, the longest text, or a priority list of `source_name`s (ties fall back to table order).
+
+Near duplicates are clustered greedily in keep-priority order: the best remaining row survives
+and removes every row whose estimated Jaccard similarity *to it* reaches the threshold. So each
+removed row is a verified near duplicate of the row it points to (no transitive chains), and two
+survivors are never a verified pair.
+"""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, Field
+
+from filters.base import StageResult, split_by_mask
+from filters.text_normalize import as_large_string, normalize_texts
+
+KeepPolicy = Literal["first", "longest"] | list[str]
+
+_MAX_EXAMPLES = 5
+_SENTENCE_END = r"[.!?;:。！？؟।]+"
+_NON_WORD = r"[^\p{L}\p{N}|]+"
+_BOUNDARY = "|"
+_UINT32_MAX = np.uint64(0xFFFFFFFF)
+_SHINGLES_PER_CHUNK = 1 << 15
+_DOCS_PER_BATCH = 100_000
+_WINDOW = 16  # candidate pairs inside one LSH bucket: each row against its next 16 neighbours
+
+
+class ExactDedupConfig(BaseModel):
+    """Exact duplicates after normalisation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nfkc: bool = True
+    casefold: bool = True
+    collapse_whitespace: bool = True
+
+
+class NearDedupConfig(BaseModel):
+    """MinHash-LSH near duplicates over word shingles that never cross a sentence boundary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jaccard: float = Field(0.7, gt=0.0, le=1.0, description="estimated Jaccard to count as dup")
+    num_perm: int = Field(128, ge=16, le=1024)
+    shingle_size: int = Field(3, ge=1, le=16, description="words per shingle")
+    bands: int | None = Field(
+        None, ge=1, description="LSH bands; None picks bands x rows for the threshold"
+    )
+    seed: int = 1
+
+
+class SemanticDedupConfig(BaseModel):
+    """Embedding near duplicates: cosine similarity of L2-normalised embeddings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cosine: float = Field(0.95, gt=0.0, le=1.0)
+
+
+class DedupConfig(BaseModel):
+    """The recipe's `filters.dedup` section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exact: ExactDedupConfig | None = ExactDedupConfig()
+    near: NearDedupConfig | None = NearDedupConfig()
+    semantic: SemanticDedupConfig | None = None
+    keep: KeepPolicy = "first"
+
+
+# --------------------------------------------------------------------------- keep policy
+
+
+def keep_rank(table: pa.Table, keep: KeepPolicy) -> np.ndarray:
+    """Rank of every row in keep priority (0 survives first); deterministic, ties by position."""
+    n = table.num_rows
+    position = np.arange(n, dtype=np.int64)
+    if keep == "first":
+        return position
+    if keep == "longest":
+        length = pc.fill_null(pc.utf8_length(table["text"]), 0).to_numpy().astype(np.int64)
+        order = np.lexsort((position, -length))
+    elif isinstance(keep, list):
+        priority = {name: i for i, name in enumerate(keep)}
+        names = table["source_name"].to_pylist()
+        source_rank = np.fromiter((priority.get(s, len(keep)) for s in names), np.int64, n)
+        order = np.lexsort((position, source_rank))
+    else:
+        raise ValueError(f"keep: expected 'first', 'longest' or a list of source names, got {keep}")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = position
+    return rank
+
+
+# --------------------------------------------------------------------------- exact
+
+
+def exact_duplicates(table: pa.Table, config: ExactDedupConfig, rank: np.ndarray) -> np.ndarray:
+    """Index of the surviving row for each row (itself when it survives)."""
+    normalized = normalize_texts(
+        table["text"],
+        nfkc=config.nfkc,
+        fold_case=config.casefold,
+        collapse_whitespace=config.collapse_whitespace,
+    )
+    codes = pc.dictionary_encode(normalized).indices.to_numpy(zero_copy_only=False)
+    order = np.lexsort((rank, codes))
+    first_of_group = np.ones(len(order), dtype=bool)
+    first_of_group[1:] = codes[order][1:] != codes[order][:-1]
+    survivor_of_code = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
+    survivor_of_code[codes[order][first_of_group]] = order[first_of_group]
+    return survivor_of_code[codes]
+
+
+# --------------------------------------------------------------------------- MinHash
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads combined word hashes over all 64 bits."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _words(texts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Word hashes, each word's document and whether it starts a sentence, for a batch."""
+    text = pc.utf8_lower(pc.utf8_normalize(pc.fill_null(texts, ""), form="NFKC"))
+    text = pc.replace_substring_regex(text, _SENTENCE_END, f" {_BOUNDARY} ")
+    text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, _NON_WORD, " "))
+    tokens = pc.utf8_split_whitespace(text)
+    counts = pc.list_value_length(tokens).to_numpy(zero_copy_only=False).astype(np.int64)
+    flat = pc.list_flatten(tokens)
+    doc = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    nonempty = pc.not_equal(flat, "")  # an empty text splits into [""]
+    flat, doc = flat.filter(nonempty), doc[nonempty.to_numpy(zero_copy_only=False)]
+    if len(flat) == 0:
+        return np.empty(0, dtype=np.uint64), doc, np.empty(0, dtype=bool)
+    is_boundary = pc.equal(flat, _BOUNDARY).to_numpy(zero_copy_only=False)
+    starts_doc = np.zeros(len(doc), dtype=bool)
+    starts_doc[0] = True
+    starts_doc[1:] = doc[1:] != doc[:-1]
+    after_boundary = np.zeros(len(doc), dtype=bool)
+    after_boundary[1:] = is_boundary[:-1]
+    starts_sentence = (starts_doc | after_boundary)[~is_boundary]
+    encoded = pc.dictionary_encode(flat.filter(pc.invert(pa.array(is_boundary))))
+    vocabulary = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    word_hash = pd.util.hash_array(vocabulary)[encoded.indices.to_numpy()]
+    return word_hash, doc[~is_boundary], starts_sentence
+
+
+def _shingles(
+    word_hash: np.ndarray, word_doc: np.ndarray, starts_sentence: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit shingle hashes and their documents; a sentence shorter than `size` is one shingle."""
+    n = len(word_hash)
+    # sentences also restart at a document start, so a sentence id alone separates documents
+    sentence = np.cumsum(starts_sentence) - 1
+    sentence_start = np.flatnonzero(starts_sentence)
+    sentence_len = np.diff(np.append(sentence_start, n))
+    position = np.arange(n) - sentence_start[sentence]
+    remaining = sentence_len[sentence] - position
+    is_start = (remaining >= size) | ((position == 0) & (sentence_len[sentence] < size))
+    starts = np.flatnonzero(is_start)
+    combined = np.zeros(len(starts), dtype=np.uint64)
+    for offset in range(size):
+        inside = offset < remaining[starts]
+        term = word_hash[np.minimum(starts + offset, n - 1)]
+        combined = np.where(inside, _mix64(combined ^ term), combined)
+    return _mix64(combined) >> np.uint64(32), word_doc[starts]
+
+
+def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Multiply-add-shift hash family ((a*x + b) mod 2^64) >> 32 for 32-bit shingle hashes."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    return a, b
+
+
+def _chunk_minima(
+    shingle: np.ndarray, doc: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-document minima of all permutations over one chunk of shingles (docs sorted)."""
+    hashed = np.multiply.outer(shingle, a)
+    hashed += b
+    hashed >>= np.uint64(32)
+    segment_start = np.flatnonzero(np.concatenate(([True], doc[1:] != doc[:-1])))
+    minima = np.minimum.reduceat(hashed, segment_start, axis=0).astype(np.uint32)
+    return doc[segment_start], minima
+
+
+def minhash_signatures(
+    texts: pa.Array | pa.ChunkedArray, config: NearDedupConfig, threads: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n, num_perm) uint32 MinHash signatures and a mask of rows that have any word."""
+    array = as_large_string(texts)
+    n = len(array)
+    a, b = _permutations(config.num_perm, config.seed)
+    signatures = np.full((n, config.num_perm), np.uint32(_UINT32_MAX), dtype=np.uint32)
+    has_words = np.zeros(n, dtype=bool)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for first in range(0, n, _DOCS_PER_BATCH):
+            batch = array.slice(first, _DOCS_PER_BATCH)
+            word_hash, word_doc, starts_sentence = _words(batch)
+            if len(word_hash) == 0:
+                continue
+            shingle, doc = _shingles(word_hash, word_doc, starts_sentence, config.shingle_size)
+            doc += first
+            has_words[doc] = True
+            cuts = range(0, len(shingle), _SHINGLES_PER_CHUNK)
+            parts = pool.map(
+                _chunk_minima,
+                [shingle[c : c + _SHINGLES_PER_CHUNK] for c in cuts],
+                [doc[c : c + _SHINGLES_PER_CHUNK] for c in cuts],
+                itertools.repeat(a),
+                itertools.repeat(b),
+            )
+            for docs, minima in parts:  # a document cut by a chunk edge appears in both
+                signatures[docs] = np.minimum(signatures[docs], minima)
+    return signatures, has_words
+
+
+def lsh_bands(
+    threshold: float, num_perm: int, recall_at_threshold: float = 0.95
+) -> tuple[int, int]:
+    """(bands, rows) with the fewest low-similarity candidates that still makes a pair at the
+    threshold a candidate with probability `recall_at_threshold`.
+
+    Recall is protected rather than traded off evenly, because every candidate is verified on the
+    full signature afterwards: a false candidate costs a comparison, a missed one costs recall.
+    """
+    grid = np.linspace(0.0, threshold, 501)
+    best, best_area = (num_perm, 1), np.inf
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        if 1.0 - (1.0 - threshold**rows) ** bands < recall_at_threshold:
+            continue
+        area = np.trapezoid(1.0 - (1.0 - grid**rows) ** bands, grid)
+        if area < best_area:
+            best, best_area = (bands, rows), area
+    return best
+
+
+def _band_keys(signatures: np.ndarray, rows: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """64-bit bucket key of one band, column by column so no signature copy is made."""
+    key = np.zeros(len(rows), dtype=np.uint64)
+    for column in range(start, stop):
+        key = _mix64(key ^ signatures[rows, column].astype(np.uint64))
+    return key
+
+
+def candidate_pairs(signatures: np.ndarray, rows: np.ndarray, bands: int, band_rows: int):
+    """Unique (i, j), i < j, row pairs that share at least one LSH band bucket."""
+    found = []
+    for band in range(bands):
+        key = _band_keys(signatures, rows, band * band_rows, (band + 1) * band_rows)
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+        for distance in range(1, _WINDOW + 1):
+            same = np.flatnonzero(sorted_key[distance:] == sorted_key[:-distance])
+            if len(same) == 0:
+                break
+            found.append(np.stack((rows[order[same]], rows[order[same + distance]])))
+    if not found:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    pairs = np.concatenate(found, axis=1)
+    pairs = np.unique(np.sort(pairs, axis=0), axis=1)
+    return pairs[0], pairs[1]
+
+
+def estimated_jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Fraction of equal MinHash values, computed in bounded-memory chunks."""
+    out = np.empty(len(left), dtype=np.float64)
+    step = max(1, (1 << 24) // signatures.shape[1])
+    for s in range(0, len(left), step):
+        equal = signatures[left[s : s + step]] == signatures[right[s : s + step]]
+        out[s : s + step] = equal.mean(axis=1)
+    return out
+
+
+def near_duplicate_pairs(
+    texts: pa.Array | pa.ChunkedArray, config: NearDedupConfig, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Verified near-duplicate pairs (i, j, estimated Jaccard) among `rows` (default: all)."""
+    signatures, has_words = minhash_signatures(texts, config)
+    candidates = np.flatnonzero(has_words)
+    if rows is not None:
+        candidates = np.intersect1d(candidates, rows)
+    if config.bands is None:
+        bands, band_rows = lsh_bands(config.jaccard, config.num_perm)
+    else:
+        bands, band_rows = config.bands, config.num_perm // config.bands
+    left, right = candidate_pairs(signatures, candidates, bands, band_rows)
+    similarity = estimated_jaccard(signatures, left, right)
+    verified = similarity >= config.jaccard
+    return left[verified], right[verified], similarity[verified]
+
+
+def greedy_survivors(
+    rank: np.ndarray, left: np.ndarray, right: np.ndarray, similarity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walk rows in keep order; a surviving row removes its still-present neighbours.
+
+    Returns, per row, the index of the row it duplicates (-1 when it survives) and the
+    similarity to that row.
+    """
+    n = len(rank)
+    duplicate_of = np.full(n, -1, dtype=np.int64)
+    similarity_to_survivor = np.zeros(n, dtype=np.float64)
+    if len(left) == 0:
+        return duplicate_of, similarity_to_survivor
+    source = np.concatenate((left, right))
+    target = np.concatenate((right, left))
+    weight = np.concatenate((similarity, similarity))
+    order = np.lexsort((rank[target], rank[source]))
+    source, target, weight = source[order], target[order], weight[order]
+    boundaries = np.flatnonzero(np.concatenate(([True], source[1:] != source[:-1], [True])))
+    removed = np.zeros(n, dtype=bool)
+    for start, stop in itertools.pairwise(boundaries):
+        node = source[start]
+        if removed[node]:
+            continue
+        neighbours = target[start:stop]
+        fresh = ~removed[neighbours]
+        removed[neighbours[fresh]] = True
+        duplicate_of[neighbours[fresh]] = node
+        similarity_to_survivor[neighbours[fresh]] = weight[start:stop][fresh]
+    return duplicate_of, similarity_to_survivor
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def _examples(ids: list[str], duplicate_of: np.ndarray, similarity: np.ndarray) -> list[dict]:
+    removed = np.flatnonzero(duplicate_of >= 0)[:_MAX_EXAMPLES]
+    return [
+        {
+            "removed_id": ids[i],
+            "kept_id": ids[duplicate_of[i]],
+            "similarity": round(float(similarity[i]), 4),
+        }
+        for i in removed
+    ]
+
+
+def deduplicate(table: pa.Table, config: DedupConfig) -> StageResult:
+    """Exact then near-duplicate dedup; each removed row points at the row that survives."""
+    n = table.num_rows
+    rank = keep_rank(table, config.keep)
+    ids = table["id"].to_pylist()
+    duplicate_of = np.full(n, -1, dtype=np.int64)
+    similarity = np.zeros(n, dtype=np.float64)
+    method = np.full(n, "", dtype=object)
+    if config.exact is not None:
+        survivor = exact_duplicates(table, config.exact, rank)
+        exact = survivor != np.arange(n)
+        duplicate_of[exact] = survivor[exact]
+        similarity[exact] = 1.0
+        method[exact] = "exact"
+    if config.near is not None:
+        remaining = np.flatnonzero(duplicate_of < 0)
+        left, right, sim = near_duplicate_pairs(table["text"], config.near, remaining)
+        near_of, near_sim = greedy_survivors(rank, left, right, sim)
+        near = near_of >= 0
+        duplicate_of[near] = near_of[near]
+        similarity[near] = near_sim[near]
+        method[near] = "near"
+    remove = duplicate_of >= 0
+    removed_rows = np.flatnonzero(remove)
+    reasons = [f"duplicate:{method[i]}" for i in removed_rows]
+    details = [
+        "exact match after normalisation"
+        if method[i] == "exact"
+        else f"jaccard {similarity[i]:.2f}"
+        for i in removed_rows
+    ]
+    kept, removed = split_by_mask(
+        table, remove, reasons, details, [ids[duplicate_of[i]] for i in removed_rows]
+    )
+    stats: dict[str, Any] = {
+        "exact": int((method == "exact").sum()),
+        "near": int((method == "near").sum()),
+        "examples": _examples(ids, duplicate_of, similarity),
+    }
+    return StageResult(kept=kept, removed=removed, stats=stats)

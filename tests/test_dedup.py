@@ -1,0 +1,152 @@
+"""Exact and near-duplicate dedup: removals, keep policy, determinism, accounting."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from filters.dedup import (
+    DedupConfig,
+    ExactDedupConfig,
+    NearDedupConfig,
+    deduplicate,
+    keep_rank,
+    lsh_bands,
+    minhash_signatures,
+)
+
+WORDS = [f"w{i}" for i in range(3000)]
+
+
+def make_table(texts: list[str], sources: list[str] | None = None) -> pa.Table:
+    n = len(texts)
+    return pa.table(
+        {
+            "id": [f"row{i}" for i in range(n)],
+            "text": texts,
+            "source": [f"f.csv:{i + 2}" for i in range(n)],
+            "source_name": sources or ["reviews"] * n,
+            "license": ["cc0-1.0"] * n,
+        }
+    )
+
+
+def random_document(rng: random.Random, sentences: int = 8) -> str:
+    return " ".join(
+        " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 14))) + "."
+        for _ in range(sentences)
+    )
+
+
+def replace_words(text: str, count: int, rng: random.Random) -> str:
+    words = text.split(" ")
+    for position in rng.sample(range(len(words)), count):
+        words[position] = "zz" + rng.choice(WORDS)
+    return " ".join(words)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> tuple[list[str], random.Random]:
+    rng = random.Random(7)
+    return [random_document(rng) for _ in range(60)], rng
+
+
+def test_exact_dedup_normalises_unicode_case_and_whitespace() -> None:
+    table = make_table(
+        ["Straße  GROSS\tok", "strasse gross ok", "ｆｕｌｌ width", "full width", "x"]
+    )
+    result = deduplicate(table, DedupConfig(near=None))
+    assert result.kept["id"].to_pylist() == ["row0", "row2", "row4"]
+    assert result.removed["reason"].to_pylist() == ["duplicate:exact"] * 2
+    assert result.removed["duplicate_of"].to_pylist() == ["row0", "row2"]
+    assert result.stats["exact"] == 2 and result.stats["near"] == 0
+
+
+def test_exact_normalisation_can_be_switched_off() -> None:
+    table = make_table(["Hello World", "hello world", "hello  world", "hello world"])
+    config = ExactDedupConfig(nfkc=False, casefold=False, collapse_whitespace=False)
+    result = deduplicate(table, DedupConfig(exact=config, near=None))
+    assert result.removed["id"].to_pylist() == ["row3"]
+    assert result.removed["duplicate_of"].to_pylist() == ["row1"]
+
+
+def test_keep_longest_and_source_priority() -> None:
+    texts = ["same text", "Same   text", "SAME TEXT "]
+    table = make_table(texts, sources=["web", "forum", "curated"])
+    longest = deduplicate(table, DedupConfig(near=None, keep="longest"))
+    assert longest.kept["id"].to_pylist() == ["row1"]  # 11 characters
+    priority = deduplicate(table, DedupConfig(near=None, keep=["curated", "forum"]))
+    assert priority.kept["id"].to_pylist() == ["row2"]
+    assert set(priority.removed["duplicate_of"].to_pylist()) == {"row2"}
+
+
+def test_keep_rank_orders_by_policy() -> None:
+    table = make_table(["aa", "aaaa", "a", "aaaa"], sources=["x", "y", "z", "y"])
+    assert keep_rank(table, "first").tolist() == [0, 1, 2, 3]
+    assert keep_rank(table, "longest").tolist() == [2, 0, 3, 1]
+    assert keep_rank(table, ["z", "y"]).tolist() == [3, 1, 0, 2]
+
+
+def test_near_duplicates_found_and_distinct_documents_kept(corpus) -> None:
+    documents, rng = corpus
+    edited = [replace_words(d, 2, rng) for d in documents[:20]]
+    shuffled = []
+    for d in documents[20:30]:
+        sentences = d.split(". ")
+        rng.shuffle(sentences)
+        shuffled.append(". ".join(sentences))
+    table = make_table(documents + edited + shuffled)
+    result = deduplicate(table, DedupConfig())
+    removed = result.removed.to_pydict()
+    assert sorted(removed["id"], key=lambda r: int(r[3:])) == [f"row{i}" for i in range(60, 90)]
+    expected_of = {f"row{60 + i}": f"row{i}" for i in range(20)}
+    expected_of |= {f"row{80 + i}": f"row{20 + i}" for i in range(10)}
+    assert dict(zip(removed["id"], removed["duplicate_of"], strict=True)) == expected_of
+    assert set(removed["reason"]) == {"duplicate:near"}
+    assert all(d.startswith("jaccard ") for d in removed["detail"])
+    assert result.stats["near"] == 30 and len(result.stats["examples"]) == 5
+    assert result.kept.num_rows + result.removed.num_rows == table.num_rows
+
+
+def test_near_dedup_removed_rows_point_at_survivors_and_are_deterministic(corpus) -> None:
+    documents, rng = corpus
+    base = documents[0]
+    chain = [base]
+    for _ in range(6):  # each step edits the previous one: a chain that drifts away
+        chain.append(replace_words(chain[-1], 4, rng))
+    table = make_table(chain + documents[1:10])
+    first = deduplicate(table, DedupConfig())
+    second = deduplicate(table, DedupConfig())
+    assert first.kept.equals(second.kept) and first.removed.equals(second.removed)
+    kept_ids = set(first.kept["id"].to_pylist())
+    assert set(first.removed["duplicate_of"].to_pylist()) <= kept_ids
+    assert all(float(d.split()[1]) >= 0.7 for d in first.removed["detail"].to_pylist())
+
+
+def test_signatures_are_seeded_and_sentence_order_invariant() -> None:
+    texts = pa.array(["one two three. four five six seven.", "four five six seven. one two three."])
+    config = NearDedupConfig()
+    signatures, has_words = minhash_signatures(texts, config)
+    assert has_words.all()
+    np.testing.assert_array_equal(signatures[0], signatures[1])
+    again, _ = minhash_signatures(texts, config)
+    np.testing.assert_array_equal(signatures, again)
+    other, _ = minhash_signatures(texts, NearDedupConfig(seed=2))
+    assert not np.array_equal(signatures, other)
+
+
+def test_empty_and_null_text_are_never_near_duplicates() -> None:
+    table = make_table(["", "   ", "...", "real words here"])
+    table = table.set_column(1, "text", pa.array(["", None, "...", "real words here"]))
+    result = deduplicate(table, DedupConfig(exact=None))
+    assert result.removed.num_rows == 0
+
+
+def test_lsh_bands_fit_num_perm() -> None:
+    bands, rows = lsh_bands(0.7, 128)
+    assert bands * rows <= 128
+    # at the threshold a pair is very likely a candidate
+    assert 1 - (1 - 0.7**rows) ** bands > 0.9
