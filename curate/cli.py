@@ -1,0 +1,78 @@
+"""The `curate` command line: run recipes, search published versions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from curate.recipe import RecipeError
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (RecipeError, FileNotFoundError, FileExistsError, ValueError) as err:
+        print(f"curate: error: {err}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="curate", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a recipe and publish a new version")
+    run.add_argument("recipe", type=Path)
+    run.set_defaults(handler=run_command)
+
+    search = commands.add_parser("search", help="semantic search in a published version")
+    search.add_argument("dataset", type=Path, help="dataset directory, e.g. published/demo-corpus")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5)
+    search.add_argument("--version", default="latest")
+    search.add_argument("--split", help="only rows of this split")
+    search.set_defaults(handler=search_command)
+    return parser
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from flows.curate import curate
+
+    summary = curate(str(args.recipe))
+    stats = summary.stats
+    print(f"\n{summary.name} {summary.version}")
+    print(
+        f"  rows in:          {stats['rows_read'] + stats['rows_unreadable']} "
+        f"(read {stats['rows_read']}, unreadable {stats['rows_unreadable']})"
+    )
+    for split, rows in stats["rows_per_split"].items():
+        print(f"  {split + ':':<17} {rows}")
+    print(f"  quarantined:      {stats['rows_quarantined']}")
+    print(f"  filtered:         {stats['rows_filtered']}")
+    for reason, count in stats["removed_by_reason"].items():
+        print(f"    {reason:<30} {count}")
+    if summary.unchanged:
+        print(f"  unchanged since {summary.version}: nothing new published ({summary.version_dir})")
+    else:
+        print(f"  published:        {summary.version_dir}")
+    return 0
+
+
+def search_command(args: argparse.Namespace) -> int:
+    from indexes import search
+    from publish.store import resolve_version
+
+    version_dir = resolve_version(args.dataset, args.version)
+    where = {"split": args.split} if args.split else None
+    for rank, hit in enumerate(search(version_dir, args.query, k=args.k, where=where), start=1):
+        text = " ".join(hit.text.split())
+        print(f"{rank}. {hit.score:.3f}  [{hit.split}] {hit.id}  {text[:160]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The recipe: one YAML file holding everything a run can be configured with.
+
+Each section's schema lives next to the code it configures; this module composes them and
+turns validation errors into one clear line per problem that names the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from filters.dedup import DedupConfig
+from filters.pii import PiiConfig
+from filters.toxicity import ToxicityConfig
+from indexes import IndexConfig
+from loaders import SourceConfig
+from publish.splits import SplitConfig
+from publish.store import PublishConfig, checked_name
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot be used; the message says which key and why."""
+
+
+class LimitsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_text_chars: int = Field(100_000, gt=0, description="longer rows are quarantined")
+
+
+class FiltersConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pii: PiiConfig | None = Field(default_factory=PiiConfig)
+    toxicity: ToxicityConfig | None = Field(default_factory=ToxicityConfig)
+    dedup: DedupConfig | None = Field(default_factory=DedupConfig)
+
+
+class Recipe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    sources: list[SourceConfig] = Field(min_length=1)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    filters: FiltersConfig = Field(default_factory=FiltersConfig)
+    splits: SplitConfig = Field(default_factory=SplitConfig)
+    index: IndexConfig = Field(default_factory=IndexConfig)
+    publish: PublishConfig = Field(default_factory=PublishConfig)
+
+    base_dir: Path = Field(Path("."), exclude=True, description="set from the recipe's location")
+
+    def dataset_dir(self) -> Path:
+        root = Path(self.publish.root)
+        root = root if root.is_absolute() else self.base_dir / root
+        return root / checked_name(self.name)
+
+    def as_recorded(self) -> dict[str, Any]:
+        """The recipe as run, for the manifest (paths as written, no machine-local base dir)."""
+        return self.model_dump(mode="json", exclude={"base_dir"})
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate a recipe file; raise RecipeError with one line per problem."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: recipe file not found") from None
+    except yaml.YAMLError as err:
+        raise RecipeError(f"{path}: not valid YAML: {err}") from None
+    return parse_recipe(data, path)
+
+
+def parse_recipe(data: Any, path: Path) -> Recipe:
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path}: a recipe is a mapping of keys (name, sources, ...)")
+    try:
+        recipe = Recipe.model_validate(data)
+        checked_name(recipe.name)
+    except ValidationError as err:
+        raise RecipeError("\n".join(_error_lines(path, err))) from None
+    except ValueError as err:
+        raise RecipeError(f"{path}: name: {err}") from None
+    recipe.base_dir = path.resolve().parent
+    return recipe
+
+
+def _error_lines(path: Path, err: ValidationError) -> list[str]:
+    lines = []
+    for problem in err.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        if problem["type"] == "extra_forbidden":
+            lines.append(f"{path}: {key}: unknown key (check the spelling; see docs/RECIPE.md)")
+        elif problem["type"] == "missing":
+            lines.append(f"{path}: {key}: required key is missing")
+        else:
+            given = problem.get("input")
+            shown = f" (got {given!r})" if not isinstance(given, dict | list) else ""
+            lines.append(f"{path}: {key}: {problem['msg']}{shown}")
+    return lines

@@ -1,0 +1,284 @@
+"""The `curate` flow: load → PII → toxicity → dedup → split → embed + index → card → publish.
+
+Each task calls one plain function from loaders/, filters/, publish/, indexes/ or cards/, so
+every step is testable without Prefect. The flow adds logging, artifacts and orchestration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from cards import CardContext, render_card
+from cards.card import SourceSummary
+from curate.accounting import filter_log, run_stats
+from curate.recipe import Recipe, load_recipe
+from curate.versions import tool_versions
+from filters.base import StageResult
+from filters.dedup import deduplicate
+from filters.pii import apply_pii, build_detector, redact_texts
+from filters.toxicity import apply_toxicity, load_scorer, run_bias_audit
+from indexes import Embedder, build_index, write_index
+from loaders import LoadResult, load_sources
+from loaders.validate import validate_rows
+from publish.release import (
+    ReleasePlan,
+    plan_release,
+    render_changelog,
+    split_path,
+    write_manifest,
+    write_parquet,
+)
+from publish.splits import assign_splits
+from publish.store import publish_atomically, publish_lock
+
+# Arrow tables pass between tasks in memory; resume-by-cache is configured per stage later.
+stage = task(cache_policy=NO_CACHE)
+INDEX_ROW_COLUMNS = ["id", "split", "source", "source_name", "license"]
+
+
+@dataclass
+class RunSummary:
+    """What a run did, for the CLI and for callers of the flow."""
+
+    name: str
+    version: str
+    version_dir: Path
+    unchanged: bool
+    stats: dict[str, Any]
+
+
+@stage
+def load(recipe: Recipe) -> tuple[LoadResult, pa.Table, pa.Table]:
+    """Read every source; return the load result, valid rows and quarantined rows."""
+    loaded = load_sources(recipe.sources, recipe.base_dir)
+    valid, invalid = validate_rows(loaded.table, recipe.limits.max_text_chars)
+    quarantine = pa.concat_tables([loaded.quarantine, invalid])
+    get_run_logger().info(
+        "loaded %d rows (%d unreadable, %d invalid)",
+        loaded.rows_read,
+        loaded.rows_unreadable,
+        invalid.num_rows,
+    )
+    return loaded, valid, quarantine
+
+
+@stage
+def redact_pii(
+    recipe: Recipe, table: pa.Table, quarantine: pa.Table
+) -> tuple[StageResult, pa.Table]:
+    """Redact PII in kept rows and in quarantined raw text, since the quarantine is published."""
+    config = recipe.filters.pii
+    if config is None:
+        return StageResult(table, table.schema.empty_table()), quarantine
+    detector = build_detector(config)
+    salt = os.environ.get("CURATE_PII_SALT", "")
+    result = apply_pii(table, config, detector=detector, salt=salt)
+    scrubbed = redact_texts(quarantine["text"].to_pylist(), config, detector=detector, salt=salt)
+    quarantine = quarantine.set_column(
+        quarantine.schema.get_field_index("text"), "text", pa.array(scrubbed, pa.string())
+    )
+    get_run_logger().info("pii: %s", result.stats.get("entities", {}))
+    return result, quarantine
+
+
+@stage
+def filter_toxicity(recipe: Recipe, table: pa.Table) -> tuple[StageResult, dict[str, Any], str]:
+    """Score toxicity, and audit the scorer's bias on identity groups for the card."""
+    config = recipe.filters.toxicity
+    if config is None:
+        return StageResult(table, table.schema.empty_table()), {}, ""
+    scorer = load_scorer(config)
+    result = apply_toxicity(table, config, scorer=scorer)
+    audit = run_bias_audit(config, scorer=scorer)
+    get_run_logger().info("toxicity: removed %d rows", result.removed.num_rows)
+    return result, audit.to_dict(), audit.to_markdown()
+
+
+@stage
+def dedup(recipe: Recipe, table: pa.Table) -> StageResult:
+    config = recipe.filters.dedup
+    if config is None:
+        return StageResult(table, table.schema.empty_table())
+    result = deduplicate(table, config)
+    get_run_logger().info("dedup: removed %d rows", result.removed.num_rows)
+    return result
+
+
+@stage
+def split(recipe: Recipe, table: pa.Table) -> dict[str, pa.Table]:
+    splits = assign_splits(table, recipe.splits)
+    get_run_logger().info("splits: %s", {name: t.num_rows for name, t in splits.items()})
+    return splits
+
+
+@stage
+def embed_and_index(recipe: Recipe, splits: dict[str, pa.Table]) -> tuple[Any, pa.Table, dict]:
+    """Embed every published row (cached by text hash across versions) and build the index."""
+    rows = pa.concat_tables(
+        [
+            t.select(["id", "text", "source", "source_name", "license"]).append_column(
+                "split", pa.array([name] * t.num_rows, pa.string())
+            )
+            for name, t in splits.items()
+        ]
+    )
+    embedder = Embedder(recipe.index, cache_dir=recipe.dataset_dir() / ".embedding-cache")
+    vectors = embedder.embed(rows)
+    index, info = build_index(vectors, recipe.index, seed=recipe.splits.seed)
+    info["encoded"] = embedder.encoded_count
+    get_run_logger().info(
+        "index: %s over %d rows (%d newly embedded)",
+        info.get("factory"),
+        rows.num_rows,
+        embedder.encoded_count,
+    )
+    return index, rows.select(INDEX_ROW_COLUMNS), info
+
+
+@stage
+def plan(recipe: Recipe, splits: dict[str, pa.Table]) -> ReleasePlan:
+    sources = [s.resolved_name() for s in recipe.sources]
+    return plan_release(recipe.dataset_dir(), splits, sources, forced=recipe.publish.version)
+
+
+@stage
+def make_card(
+    recipe: Recipe,
+    release: ReleasePlan,
+    loaded: LoadResult,
+    splits: dict[str, pa.Table],
+    stats: dict[str, Any],
+    curation_sections: dict[str, str],
+    changelog: str,
+) -> str:
+    first = next((t for t in splits.values() if t.num_rows), None)
+    context = CardContext(
+        name=recipe.name,
+        version=release.version,
+        description=recipe.description,
+        sources=[
+            SourceSummary(
+                name=s.resolved_name(),
+                path=s.path,
+                license=s.license,
+                rows_read=loaded.per_source[s.resolved_name()]["rows_read"],
+                rows_unreadable=loaded.per_source[s.resolved_name()]["rows_unreadable"],
+                rows_published=stats["published_per_source"].get(s.resolved_name(), 0),
+            )
+            for s in recipe.sources
+        ],
+        splits=stats["rows_per_split"],
+        schema=next(iter(splits.values())).schema,
+        stats=stats,
+        example=first.slice(0, 1).to_pylist()[0] if first is not None else None,
+        changelog=changelog,
+        curation_sections=curation_sections,
+    )
+    return render_card(context)
+
+
+@stage
+def publish(
+    recipe: Recipe,
+    release: ReleasePlan,
+    splits: dict[str, pa.Table],
+    quarantine: pa.Table,
+    filtered: pa.Table,
+    index_parts: tuple[Any, pa.Table, dict],
+    card: str,
+    changelog: str,
+    stats: dict[str, Any],
+) -> Path:
+    """Write the version into a staging directory and rename it into place under the lock."""
+    dataset_dir = recipe.dataset_dir()
+    index, index_rows, index_info = index_parts
+
+    def write(staging: Path) -> None:
+        for name, table in splits.items():
+            write_parquet(table, staging / split_path(name))
+        write_parquet(quarantine, staging / "quarantine" / "quarantine.parquet")
+        write_parquet(filtered, staging / "quarantine" / "filtered.parquet")
+        write_index(staging / "index", index, index_rows, index_info)
+        (staging / "README.md").write_text(card, encoding="utf-8")
+        (staging / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
+        write_manifest(
+            staging,
+            {
+                "name": recipe.name,
+                "version": release.version,
+                "parent": release.parent,
+                "fingerprint": release.fingerprint,
+                "rows": stats["rows_per_split"],
+                "stats": stats,
+                "schema": {f.name: str(f.type) for f in next(iter(splits.values())).schema},
+                "sources": [s.resolved_name() for s in recipe.sources],
+                "recipe": recipe.as_recorded(),
+                "tools": tool_versions(),
+                "index": index_info,
+                "flow_run_id": str(flow_run.id) if flow_run.id else None,
+            },
+        )
+
+    with publish_lock(dataset_dir):
+        return publish_atomically(dataset_dir, release.version, write)
+
+
+@flow(name="curate", log_prints=True)
+def curate(recipe_path: str) -> RunSummary:
+    """Curate one recipe into a new published version (or report that nothing changed)."""
+    recipe = load_recipe(recipe_path)
+    loaded, table, quarantine = load(recipe)
+    pii, quarantine = redact_pii(recipe, table, quarantine)
+    toxicity, audit, audit_markdown = filter_toxicity(recipe, pii.kept)
+    duplicates = dedup(recipe, toxicity.kept)
+    splits = split(recipe, duplicates.kept)
+    filtered = filter_log({"pii": pii, "toxicity": toxicity, "dedup": duplicates})
+    stats = run_stats(loaded.rows_read, loaded.rows_unreadable, quarantine, filtered, splits)
+    stats["stages"] = {"pii": pii.stats, "toxicity": toxicity.stats, "dedup": duplicates.stats}
+    stats["bias_audit"] = audit
+    release = plan(recipe, splits)
+    dataset_dir = recipe.dataset_dir()
+    if release.unchanged:
+        get_run_logger().info("no change since %s; nothing published", release.version)
+        return RunSummary(recipe.name, release.version, dataset_dir / release.version, True, stats)
+    index_parts = embed_and_index(recipe, splits)
+    changelog = render_changelog(recipe.name, release, stats)
+    sections = curation_sections(stats, audit_markdown)
+    card = make_card(recipe, release, loaded, splits, stats, sections, changelog)
+    version_dir = publish(
+        recipe, release, splits, quarantine, filtered, index_parts, card, changelog, stats
+    )
+    create_markdown_artifact(
+        key=f"card-{recipe.name}".lower(),
+        markdown=card.split("\n---\n", 1)[-1],
+        description=f"Dataset card of {recipe.name} {release.version}",
+    )
+    return RunSummary(recipe.name, release.version, version_dir, False, stats)
+
+
+def curation_sections(stats: dict[str, Any], audit_markdown: str) -> dict[str, str]:
+    """Card sections per filter, built from the stages' own statistics."""
+    stages = stats["stages"]
+    entities = stages["pii"].get("entities", {})
+    pii = "\n".join(
+        ["| entity | occurrences |", "| --- | ---: |"]
+        + [f"| {name} | {count} |" for name, count in sorted(entities.items())]
+    )
+    sections = {"PII": f"Detected personal data, by entity type (values are never shown):\n\n{pii}"}
+    if audit_markdown:
+        sections["Toxicity bias audit"] = audit_markdown
+    dedup = stages["dedup"]
+    sections["Deduplication"] = (
+        f"Exact duplicates removed: {dedup.get('exact', 0)}; "
+        f"near duplicates removed: {dedup.get('near', 0)}."
+    )
+    return sections

@@ -1,0 +1,1 @@
+"""Deterministic splits and atomic, immutable, versioned publishing."""

@@ -1,0 +1,167 @@
+"""Versioned dataset storage: semantic versions, a publish lock and atomic directory renames.
+
+A version directory is written under a hidden staging name and renamed into place only when
+complete, so readers never see half a version. `latest` is a symlink swapped atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+LATEST = "latest"
+MANIFEST = "manifest.json"
+
+
+class PublishConfig(BaseModel):
+    """The recipe's `publish` section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    root: str = Field("published", description="directory that holds every dataset's versions")
+    version: str | None = Field(None, description="force this version instead of auto-bumping")
+
+
+class PublishLockedError(RuntimeError):
+    """Another flow is publishing the same dataset right now."""
+
+
+def checked_name(name: str) -> str:
+    """Dataset names become directory names, so they may not contain separators or `..`."""
+    if not NAME_PATTERN.match(name) or ".." in name:
+        raise ValueError(
+            f"dataset name {name!r} is not allowed: use letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    match = VERSION_PATTERN.match(version)
+    if not match:
+        raise ValueError(f"version {version!r} is not of the form MAJOR.MINOR.PATCH")
+    major, minor, patch = (int(g) for g in match.groups())
+    return major, minor, patch
+
+
+def list_versions(dataset_dir: Path) -> list[str]:
+    """Published versions, oldest first (staging directories are never listed)."""
+    if not dataset_dir.is_dir():
+        return []
+    found = [p.name for p in dataset_dir.iterdir() if p.is_dir() and VERSION_PATTERN.match(p.name)]
+    return sorted(found, key=parse_version)
+
+
+def latest_version(dataset_dir: Path) -> str | None:
+    link = dataset_dir / LATEST
+    return os.readlink(link) if link.is_symlink() else None
+
+
+def read_manifest(version_dir: Path) -> dict:
+    return json.loads((version_dir / MANIFEST).read_text())
+
+
+def resolve_version(dataset_dir: Path, version: str = LATEST) -> Path:
+    """The directory of `version` (an exact version or `latest`), with a clear error if absent."""
+    name = latest_version(dataset_dir) if version == LATEST else version
+    if name is None or not (dataset_dir / name / MANIFEST).is_file():
+        available = ", ".join(list_versions(dataset_dir)) or "none"
+        raise FileNotFoundError(
+            f"{dataset_dir}: no published version {version!r} (available: {available})"
+        )
+    parse_version(name)
+    return dataset_dir / name
+
+
+def bump_version(previous: dict | None, schema: dict[str, str], sources: list[str]) -> str:
+    """Next semantic version: major for removed or retyped columns, minor for new sources or
+    columns, patch for data changes only."""
+    if previous is None:
+        return "1.0.0"
+    major, minor, patch = parse_version(previous["version"])
+    old_schema: dict[str, str] = previous["schema"]
+    if any(col not in schema or schema[col] != kind for col, kind in old_schema.items()):
+        return f"{major + 1}.0.0"
+    if set(schema) - set(old_schema) or set(sources) - set(previous["sources"]):
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+@contextlib.contextmanager
+def publish_lock(dataset_dir: Path) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock on a dataset for the whole publish."""
+    dataset_dir.mkdir(parents=True, exist_ok=True)
+    with open(dataset_dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno in (errno.EAGAIN, errno.EACCES):
+                raise PublishLockedError(
+                    f"{dataset_dir.name}: another flow is publishing this dataset right now "
+                    f"(lock {dataset_dir / '.lock'}); wait for it to finish and run again"
+                ) from None
+            raise
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def publish_atomically(dataset_dir: Path, version: str, write: Callable[[Path], None]) -> Path:
+    """Let `write` fill a staging directory, then rename it to `version` and point `latest` at it.
+
+    Call this while holding `publish_lock`. A crash at any point leaves only a hidden
+    `.staging-*` directory behind, which no reader lists and the next publish removes.
+    """
+    parse_version(version)
+    final = dataset_dir / version
+    if final.exists():
+        raise FileExistsError(f"{final} already exists; published versions are immutable")
+    for stale in dataset_dir.glob(".staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = dataset_dir / f".staging-{version}-{uuid.uuid4().hex}"
+    staging.mkdir(parents=True)
+    try:
+        write(staging)
+        _fsync_tree(staging)
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    point_latest(dataset_dir, version)
+    return final
+
+
+def point_latest(dataset_dir: Path, version: str) -> None:
+    """Swap the `latest` symlink in one rename, so readers see the old or the new target."""
+    temporary = dataset_dir / f".latest-{uuid.uuid4().hex}"
+    os.symlink(version, temporary)
+    os.replace(temporary, dataset_dir / LATEST)
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
