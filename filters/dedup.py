@@ -16,6 +16,7 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
+import faiss
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -395,5 +396,64 @@ def deduplicate(table: pa.Table, config: DedupConfig) -> StageResult:
         "exact": int((method == "exact").sum()),
         "near": int((method == "near").sum()),
         "examples": _examples(ids, duplicate_of, similarity),
+    }
+    return StageResult(kept=kept, removed=removed, stats=stats)
+
+
+def semantic_pairs(
+    embeddings: np.ndarray, cosine: float, query_batch: int = 4096
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i < j) whose embeddings' inner product (cosine, rows L2-normalised) exceeds `cosine`.
+
+    Exact search (FAISS flat inner product), queried in batches so memory stays bounded.
+    """
+    vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    lefts, rights, sims = [], [], []
+    for first in range(0, len(vectors), query_batch):
+        limits, scores, neighbours = index.range_search(
+            vectors[first : first + query_batch], cosine
+        )
+        query = first + np.repeat(np.arange(len(limits) - 1), np.diff(limits.astype(np.int64)))
+        later = neighbours > query  # each pair once, never a row with itself
+        lefts.append(query[later])
+        rights.append(neighbours[later].astype(np.int64))
+        sims.append(scores[later].astype(np.float64))
+    if not lefts:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0, dtype=np.float64)
+    return np.concatenate(lefts), np.concatenate(rights), np.concatenate(sims)
+
+
+def semantic_dedup(
+    table: pa.Table,
+    embeddings: np.ndarray,
+    config: SemanticDedupConfig,
+    keep: KeepPolicy = "first",
+) -> StageResult:
+    """Remove rows whose embedding is within `config.cosine` of a surviving row's.
+
+    `embeddings` are the index stage's L2-normalised vectors, one per table row in order,
+    so nothing is embedded twice.
+    """
+    if embeddings.shape[0] != table.num_rows:
+        raise ValueError(f"embeddings: {embeddings.shape[0]} rows for a table of {table.num_rows}")
+    ids = table["id"].to_pylist()
+    left, right, similarity = semantic_pairs(embeddings, config.cosine)
+    duplicate_of, similarity_to_survivor = greedy_survivors(
+        keep_rank(table, keep), left, right, similarity
+    )
+    removed_rows = np.flatnonzero(duplicate_of >= 0)
+    kept, removed = split_by_mask(
+        table,
+        duplicate_of >= 0,
+        "duplicate:semantic",
+        [f"cosine {similarity_to_survivor[i]:.3f}" for i in removed_rows],
+        [ids[duplicate_of[i]] for i in removed_rows],
+    )
+    stats = {
+        "semantic": len(removed_rows),
+        "examples": _examples(ids, duplicate_of, similarity_to_survivor),
     }
     return StageResult(kept=kept, removed=removed, stats=stats)

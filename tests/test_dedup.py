@@ -12,10 +12,12 @@ from filters.dedup import (
     DedupConfig,
     ExactDedupConfig,
     NearDedupConfig,
+    SemanticDedupConfig,
     deduplicate,
     keep_rank,
     lsh_bands,
     minhash_signatures,
+    semantic_dedup,
 )
 
 WORDS = [f"w{i}" for i in range(3000)]
@@ -150,3 +152,29 @@ def test_lsh_bands_fit_num_perm() -> None:
     assert bands * rows <= 128
     # at the threshold a pair is very likely a candidate
     assert 1 - (1 - 0.7**rows) ** bands > 0.9
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    return (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_semantic_dedup_removes_close_embeddings_with_keep_policy() -> None:
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(6, 32))
+    close = base[[1, 4]] + rng.normal(scale=0.05, size=(2, 32))  # cosine about 0.99
+    embeddings = unit_rows(np.vstack((base, close)))
+    table = make_table([f"text {i}" for i in range(8)], sources=["web"] * 6 + ["curated"] * 2)
+    result = semantic_dedup(table, embeddings, SemanticDedupConfig())
+    assert result.removed["id"].to_pylist() == ["row6", "row7"]
+    assert result.removed["duplicate_of"].to_pylist() == ["row1", "row4"]
+    assert set(result.removed["reason"].to_pylist()) == {"duplicate:semantic"}
+    assert result.stats["semantic"] == 2
+    assert all(float(d.split()[1]) > 0.95 for d in result.removed["detail"].to_pylist())
+    preferred = semantic_dedup(table, embeddings, SemanticDedupConfig(), keep=["curated"])
+    assert preferred.removed["id"].to_pylist() == ["row1", "row4"]
+
+
+def test_semantic_dedup_rejects_misaligned_embeddings() -> None:
+    table = make_table(["a", "b"])
+    with pytest.raises(ValueError, match="embeddings"):
+        semantic_dedup(table, unit_rows(np.ones((3, 4))), SemanticDedupConfig())
