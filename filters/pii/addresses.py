@@ -1,0 +1,173 @@
+"""Street addresses in many countries' layouts, from regex anchors grown into address blocks.
+
+spaCy small tags almost no street addresses, and Presidio has no recognizer for them. An
+address is found in two steps:
+
+1. anchors: parts that are addresses on their own, e.g. a house number with a street type
+   ("14 Crown Street", "Via Roma 131", "Søndergade 52"), a unit ("Suite 501", "P.O. Box 149"),
+   a military address ("APO AE 09012") or a city-state-zip line ("Salem, OR 97301");
+2. weak parts, e.g. a name with a house number ("Allika 46") or a postal code, that count only
+   next to an anchor (the rest of the block) or after address words ("lives on", "address").
+
+Name words must be capitalised, except in texts with no capitals at all.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from filters.pii.patterns import CAP_WORD, UPPER, WORD
+from filters.pii.spans import PiiSpan
+
+ANCHOR_SCORE = 0.85
+_SP = r"[ \t]+"
+_STEM = r"[^\W\d_][\w'’-]*?"
+_NUM = r"\d{1,5}[A-Za-z]?(?:[/-]\d{1,4}[A-Za-z]?)?\.?"
+_PARTICLE = (
+    r"(?:de|del|della|dei|degli|di|da|do|dos|das|du|des|la|le|les|van|von|der|den|ten|ter|"
+    r"y|e|el|al|na|and|am|an|im|of|the|ul\.)"
+)
+# Street types that follow the name (USPS suffixes and their common abbreviations).
+_TYPES_AFTER = (  # noqa: SIM905 (a word list reads better than a 200-item literal)
+    "street streets st str avenue ave av road rd roads boulevard blvd lane ln lanes drive dr "
+    "drives court ct courts place pl square sq squares terrace ter way ways close crescent "
+    "cres parkway pkwy highway hwy circle cir circles row alley path trail trl walk walks plaza "
+    "route rte pike turnpike tpke park parks expressway expy freeway fwy causeway grove groves "
+    "gardens gdns green greens heights hts hill hills point points crossing crossroad "
+    "crossroads junction mews quay wharf esplanade promenade rise vale view views villas "
+    "estate estates landing ridge ridges run loop bend bypass common commons creek cove coves "
+    "fork forks forge forges flat flats dale dales isle island islands rapids rapid union "
+    "unions pass port ports mall mill mills ville meadow meadows orchard oval manor lodge glen "
+    "glens gateway harbor harbour haven fort ford fords ferry field fields falls divide dam "
+    "crest corner corners club cliff cliffs center centre camp burg burgs branch brook brooks "
+    "bridge bluff bluffs bay knoll knolls lake lakes land light lights lock locks motorway "
+    "mount mountain mountains neck overpass pine pines plain plains prairie ramp ranch river "
+    "shoal shoals shore shores spring springs spur station stream summit trace track tunnel "
+    "underpass valley valleys viaduct village villages vista well wells wall walls"
+).split()
+# Street types that come before the name ("Rue Dielhère", "Via Roma", "ul. Miła").
+_TYPES_BEFORE = (
+    r"rue|avenue|av\.|avda\.|avenida|rua|via|viale|vicolo|piazza|piazzale|largo|calle|c/|"
+    r"paseo|pasaje|plaza|carrer|camino|carretera|ronda|travessa|praça|alameda|estrada|strada|"
+    r"corso|ul\.|ulica|al\.|aleja|os\.|plac|boulevard|bd\.?|chemin|allée|impasse|quai|place|"
+    r"trg|λεωφόρος|οδός|leoforos|odos"
+)
+# Street types written as a word ending ("Kiannonkatu", "Strickstrasse", "Nybyvägen").
+_TYPE_ENDINGS = (
+    r"strasse|straße|str\.|gasse|weg|allee|platz|damm|ufer|vej|vejen|gade|stræde|vegen|veien|"
+    r"veg|vei|gata|gatan|gränd|vägen|väg|stig|katu|tie|kuja|polku|straat|laan|gracht|plein|"
+    r"kade|steeg|dreef|singel|utca|ulice|ulitsa|stræti|braut|vegur|gatve|iela|tänav"
+)
+_TYPE_WORDS = r"u\.|út|útja|utca|tee|gade|vej|vei|veg|ulica|sokak|sokağı|cad\.|caddesi"
+_UNIT = r"(?:suite|ste\.|apt\.?|apartment|appt\.?|bldg\.?)"
+_ADDRESS_CONTEXT = (
+    "address",
+    "live on",
+    "lives on",
+    "lives at",
+    "live at",
+    "living at",
+    "located",
+    "location",
+    "office",
+    "meet",
+    "deliver",
+    "ship",
+    "send",
+    "sent",
+    "mail",
+    "return to",
+    "taxi",
+    "drop",
+    "enter on",
+    "side of",
+    "corner",
+    "restaurant",
+    "residence",
+    "moved to",
+    "visit",
+    "postcode",
+    "zip",
+)
+_TRAILING_TYPE = re.compile(r"^[ \t]*(?i:street|st\.|st\b|road|avenue|ave\b)")
+_WEAK_REACH = 30  # characters between a weak part and an accepted part of the same address
+_SENTENCE_BREAK = re.compile(r"[.!?;:]\s|\n\s*\n\s*\n")
+
+
+@cache
+def _compiled(cased: bool) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(anchor regex, weak-part regex); `cased` requires capitalised name words."""
+    name = CAP_WORD if cased else WORD
+    names = rf"(?:(?:{name}|{_PARTICLE}){_SP}){{0,3}}{name}"
+    after = "|".join(t.capitalize() if cased else t for t in _TYPES_AFTER)
+    after = rf"(?:{after})\b\.?" if cased else rf"(?i:{after})\b\.?"
+    anchors = [
+        rf"(?:{_NUM}{_SP})+{names}{_SP}{after}",
+        rf"(?:{_NUM},?{_SP})?(?i:{_TYPES_BEFORE}){_SP}{names}(?:{_SP}{_NUM})?",
+        rf"(?:{_NUM}{_SP})?(?:{names}{_SP})?{_STEM}(?i:{_TYPE_ENDINGS}){_SP}{_NUM}",
+        rf"(?:{names}{_SP})?(?i:{_TYPE_WORDS}){_SP}{_NUM}",
+        rf"(?i:{_UNIT}){_SP}?#?{_SP}?\d{{1,5}}[A-Za-z]?\b",
+        r"(?i:\bp\.?[ ]?o\.?[ ]?box|\bpost(?:office)?[ ]?box|\bpostfach|\bpsc[ ]\d{1,5},?"
+        r"|\bunit[ ]\d{1,5},?)[ \t]+(?i:box[ \t]+)?\d{1,6}",
+        r"\b(?i:apo|fpo|dpo)[ \t]+(?i:aa|ae|ap)[ \t]+\d{5}\b",
+        rf"\b(?:USNS|USNV|USS|USCGC){_SP}{CAP_WORD}",
+        rf"{names},?{_SP}[A-Z]{{2}}{_SP}\d{{5}}(?:-\d{{4}})?\b",
+        rf"(?i:corner of){_SP}(?:{name}|\d+|{_PARTICLE})(?:{_SP}(?:{name}|\d+|{_PARTICLE})){{0,5}}"
+        rf"{_SP}and{_SP}(?:{name}|\d+|{_PARTICLE})(?:{_SP}(?:{name}|\d+|{_PARTICLE})){{0,4}}",
+    ]
+    weak = [
+        rf"{names}{_SP}{_NUM}(?!\w)",
+        rf"(?<![\w.,-]){_NUM}{_SP}{names}",
+        r"(?<![\w.,-])\d{4,6}(?![\w-])",
+        r"(?<![\w.,-])\d{3}[ ]\d{2}(?![\w-])",
+        rf"\b{UPPER}\d[A-Z][ ]?\d[A-Z]\d\b|\b[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}\b",
+    ]
+    return (
+        re.compile("|".join(f"(?:{p})" for p in anchors)),
+        re.compile("|".join(f"(?:{p})" for p in weak)),
+    )
+
+
+def find_addresses(text: str, lowered: str) -> list[PiiSpan]:
+    """Street-address spans in `text` (`lowered` is `text.lower()`, shared with other passes)."""
+    anchor_re, weak_re = _compiled(not text.islower())
+    accepted = [m.span() for m in anchor_re.finditer(text)]
+    weak = [m.span() for m in weak_re.finditer(text)]
+    if not accepted and not weak:
+        return []
+    pending = []
+    for start, end in weak:
+        window = lowered[max(0, start - 40) : start]
+        if any(word in window for word in _ADDRESS_CONTEXT) or _TRAILING_TYPE.match(text, end):
+            accepted.append((start, end))
+        else:
+            pending.append((start, end))
+    grown = True
+    while grown and pending:
+        grown = False
+        for part in list(pending):
+            if any(_near(text, part, other) for other in accepted):
+                accepted.append(part)
+                pending.remove(part)
+                grown = True
+    return [PiiSpan(s, e, "STREET_ADDRESS", ANCHOR_SCORE) for s, e in _merge(text, accepted)]
+
+
+def _near(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether two parts are close enough, with no sentence break between, to be one address."""
+    if a[0] < b[1] and b[0] < a[1]:
+        return True
+    gap = text[a[1] : b[0]] if a[1] <= b[0] else text[b[1] : a[0]]
+    return len(gap) <= _WEAK_REACH and not _SENTENCE_BREAK.search(gap)
+
+
+def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union overlapping parts, and join parts separated only by spaces, commas or a newline."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and (start <= merged[-1][1] or not text[merged[-1][1] : start].strip(" \t,\n")):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
