@@ -116,7 +116,7 @@ def main() -> None:
         json.dumps(
             {
                 "title": f"Toxicity filter bias eval ({path.name})",
-                "command": "python bench/toxicity_eval.py " + " ".join(sys.argv[1:]),
+                "command": " ".join(["python bench/toxicity_eval.py", *sys.argv[1:]]),
                 "figures": figures,
                 "notes": "baseline = same scorer and threshold without identity-term "
                 "masking; FPR per identity term on non-toxic rows, terms detected with the "
