@@ -37,13 +37,17 @@ def short_rows(count: int) -> list[str]:
     return [texts[index % len(texts)] for index in range(count)]
 
 
-def median_rows_per_second(run: Callable[[], object], rows: int, repeats: int) -> float:
-    timings = []
+def median_rows_per_second(
+    cases: dict[str, Callable[[], object]], rows: int, repeats: int
+) -> dict[str, int]:
+    """Runs the cases round-robin, so load from other processes hits all of them alike."""
+    timings: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - start)
-    return rows / statistics.median(timings)
+        for name, run in cases.items():
+            start = time.perf_counter()
+            run()
+            timings[name].append(time.perf_counter() - start)
+    return {name: round(rows / statistics.median(times)) for name, times in timings.items()}
 
 
 def main() -> None:
@@ -67,9 +71,7 @@ def main() -> None:
             table, config, scorer=masked
         ),
     }
-    figures = {
-        name: round(median_rows_per_second(run, rows, repeats)) for name, run in cases.items()
-    }
+    figures = median_rows_per_second(cases, rows, repeats)
     mean_words = sum(len(text.split()) for text in texts) / rows
     print(
         f"{rows} short rows (mean {mean_words:.1f} words), median of {repeats} runs, "

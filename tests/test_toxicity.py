@@ -293,16 +293,24 @@ def test_bias_audit_group_rates_add_up_and_render() -> None:
 
 
 def test_audit_shows_the_bias_that_masking_removes() -> None:
-    masked = run_bias_audit(ToxicityConfig())
-    unmasked = run_bias_audit(ToxicityConfig(mask_identity_terms=False))
-    rate = {row["group"]: row["false_positive_rate"] for row in unmasked.groups}
-    assert rate["sexual_orientation"] > 0.05
-    assert max(row["false_positive_rate"] for row in masked.groups) <= 0.02
-    assert masked.toxic_recall >= unmasked.toxic_recall
+    report = run_bias_audit(ToxicityConfig())
+    assert report.mask_identity_terms and report.unmasked is not None
+    unmasked_rate = {row["group"]: row["false_positive_rate"] for row in report.unmasked.groups}
+    assert unmasked_rate["sexual_orientation"] > 0.05
+    assert max(row["false_positive_rate"] for row in report.groups) <= 0.02
+    assert report.toxic_recall >= report.unmasked.toxic_recall
+    markdown = report.to_markdown()
+    assert "without identity masking |" in markdown
+    assert (
+        f"| sexual orientation | 216 | 0 | 0.0% | {unmasked_rate['sexual_orientation']:.1%} |"
+        in (markdown)
+    )
 
 
 def test_audit_with_a_custom_scorer_used_as_given() -> None:
     report = run_bias_audit(ToxicityConfig(threshold=0.5), scorer=KeywordScorer())
+    assert not report.mask_identity_terms and report.unmasked is None
+    assert "without identity masking" not in report.to_markdown()
     assert report.false_positive_rate == 0.0
     assert report.toxic_recall == 0.0
     assert report.roc_auc == pytest.approx(0.5)

@@ -19,7 +19,8 @@ import pyarrow as pa
 from sklearn.metrics import roc_auc_score
 
 from filters.toxicity.config import ToxicityConfig
-from filters.toxicity.scorers import ToxicityScorer, load_scorer
+from filters.toxicity.identity import GROUP_LABELS
+from filters.toxicity.scorers import MaskedScorer, ToxicityScorer, load_scorer
 
 AUDIT_DIR = Path(__file__).parent
 MAX_GROUP_FPR = 0.02
@@ -68,37 +69,67 @@ class BiasAudit:
     toxic_sentences: int
     toxic_recall: float
     roc_auc: float
+    unmasked: BiasAudit | None = None  # the same scorer without identity masking, for contrast
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def to_markdown(self) -> str:
-        """A table for the dataset card, with a one-line summary under it."""
+        """A table for the dataset card: FPR per identity group, with and without masking."""
+        contrast = self.unmasked
+        header = "| identity group | neutral sentences | false positives | false-positive rate |"
+        rule = "| --- | ---: | ---: | ---: |"
+        if contrast is not None:
+            header += " without identity masking |"
+            rule += " ---: |"
         lines = [
-            "| identity group | neutral sentences | false positives | false-positive rate |",
-            "| --- | ---: | ---: | ---: |",
+            f"Built-in audit set: {self.neutral_sentences} neutral and {self.toxic_sentences} "
+            "toxic template sentences naming identity groups, written for this project. A neutral "
+            f"sentence scored at or above the threshold ({self.threshold:.2f}) is a false "
+            "positive: the filter would remove it.",
+            "",
+            header,
+            rule,
         ]
+        unmasked_rates = (
+            {row["group"]: row["false_positive_rate"] for row in contrast.groups}
+            if contrast
+            else {}
+        )
         for row in self.groups:
-            lines.append(
-                f"| {row['group'].replace('_', ' ')} | {row['neutral_sentences']} "
+            line = (
+                f"| {GROUP_LABELS.get(row['group'], row['group'])} | {row['neutral_sentences']} "
                 f"| {row['false_positives']} | {row['false_positive_rate']:.1%} |"
             )
+            if contrast is not None:
+                line += f" {unmasked_rates[row['group']]:.1%} |"
+            lines.append(line)
         false_positives = sum(row["false_positives"] for row in self.groups)
-        lines.append(
+        total = (
             f"| **all groups** | {self.neutral_sentences} | {false_positives} "
             f"| {self.false_positive_rate:.1%} |"
         )
+        if contrast is not None:
+            total += f" {contrast.false_positive_rate:.1%} |"
+        lines.append(total)
         masking = "on" if self.mask_identity_terms else "off"
-        lines += [
-            "",
+        summary = (
             f"Toxic recall: {self.toxic_recall:.1%} of {self.toxic_sentences} toxic audit "
-            f"sentences; audit ROC-AUC {self.roc_auc:.3f}. Scorer `{self.scorer}`, threshold "
-            f"{self.threshold:.2f}, identity-term masking {masking}.",
-        ]
+            f"sentences (audit ROC-AUC {self.roc_auc:.3f}). Scorer `{self.scorer}`, threshold "
+            f"{self.threshold:.2f}, identity-term masking {masking}."
+        )
+        if contrast is not None:
+            summary += (
+                f" Without masking: toxic recall {contrast.toxic_recall:.1%}, "
+                f"ROC-AUC {contrast.roc_auc:.3f}."
+            )
+        lines += ["", summary]
         return "\n".join(lines)
 
 
-def audit_scores(scores: np.ndarray, audit: pa.Table, config: ToxicityConfig) -> BiasAudit:
+def audit_scores(
+    scores: np.ndarray, audit: pa.Table, config: ToxicityConfig, *, masked: bool
+) -> BiasAudit:
     """Summarise scores of the audit set at `config.threshold`."""
     toxic = np.asarray(audit.column("toxic").to_numpy(zero_copy_only=False), dtype=bool)
     groups = np.asarray(audit.column("group").to_pylist())
@@ -118,7 +149,7 @@ def audit_scores(scores: np.ndarray, audit: pa.Table, config: ToxicityConfig) ->
     return BiasAudit(
         scorer=config.scorer,
         threshold=config.threshold,
-        mask_identity_terms=config.mask_identity_terms,
+        mask_identity_terms=masked,
         groups=rows,
         neutral_sentences=int((~toxic).sum()),
         false_positive_rate=float(flagged[~toxic].mean()),
@@ -129,11 +160,24 @@ def audit_scores(scores: np.ndarray, audit: pa.Table, config: ToxicityConfig) ->
 
 
 def run_bias_audit(config: ToxicityConfig, *, scorer: ToxicityScorer | None = None) -> BiasAudit:
-    """Score the built-in audit set with the configured filter (or `scorer`, used as given)."""
+    """Score the built-in audit set with the configured filter (or `scorer`, used as given).
+
+    When the scorer masks identity terms, the report also holds the same scorer unmasked,
+    so the card shows what masking changed.
+    """
     audit = load_audit_set()
+    texts = audit.column("text").to_pylist()
     scorer = scorer if scorer is not None else load_scorer(config)
-    scores = np.asarray(scorer.score(audit.column("text").to_pylist()), dtype=np.float64)
-    return audit_scores(scores, audit, config)
+    masked = isinstance(scorer, MaskedScorer)
+    report = audit_scores(_scores(scorer, texts), audit, config, masked=masked)
+    if masked:
+        bare_scores = _scores(scorer.inner, texts)
+        report.unmasked = audit_scores(bare_scores, audit, config, masked=False)
+    return report
+
+
+def _scores(scorer: ToxicityScorer, texts: list[str]) -> np.ndarray:
+    return np.asarray(scorer.score(texts), dtype=np.float64)
 
 
 @dataclass
@@ -165,7 +209,7 @@ def calibrate_scorer(
     scores_by_token: dict[str, np.ndarray] = {}
     for token in mask_tokens:
         masked = config.model_copy(update={"mask_identity_terms": True, "mask_token": token})
-        scores_by_token[token] = np.asarray(load_scorer(masked).score(texts), dtype=np.float64)
+        scores_by_token[token] = _scores(load_scorer(masked), texts)
     roc_auc_by_token = {
         token: float(roc_auc_score(toxic, scores)) for token, scores in scores_by_token.items()
     }
@@ -176,7 +220,7 @@ def calibrate_scorer(
         candidate = config.model_copy(
             update={"threshold": float(threshold), "mask_token": best_token}
         )
-        report = audit_scores(scores, audit, candidate)
+        report = audit_scores(scores, audit, candidate, masked=True)
         if max(row["false_positive_rate"] for row in report.groups) > max_group_fpr:
             continue
         gain = report.toxic_recall - report.false_positive_rate

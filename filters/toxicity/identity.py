@@ -92,6 +92,16 @@ def _term_pattern(term: str) -> str:
     return r"[\s\-]+".join(words)
 
 
+GROUP_LABELS: dict[str, str] = {
+    "sexual_orientation": "sexual orientation",
+    "gender_identity": "gender identity",
+    "religion": "religion",
+    "race_ethnicity": "race / ethnicity",
+    "nationality": "nationality",
+    "disability": "disability",
+    "age": "age",
+}
+
 TERM_GROUP: dict[str, str] = {
     term: group for group, terms in IDENTITY_TERMS.items() for term in terms
 }
