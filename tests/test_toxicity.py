@@ -20,6 +20,7 @@ from filters.toxicity import (
     MaskedScorer,
     ToxicityConfig,
     apply_toxicity,
+    calibrate,
     calibrate_scorer,
     load_audit_set,
     load_bare_scorer,
@@ -323,3 +324,20 @@ def test_shipped_defaults_are_what_calibration_picks() -> None:
     assert calibration.mask_token == CALIBRATED_MASK_TOKENS["profanity"]
     assert calibration.threshold == DEFAULT_THRESHOLD
     assert max(row["false_positive_rate"] for row in calibration.audit.groups) <= 0.02
+
+
+def test_calibration_command_prints_the_values_for_the_recipe(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    calibrate.main(["--scorer", "profanity"])
+    printed = capsys.readouterr().out
+    assert f"mask_token: {CALIBRATED_MASK_TOKENS['profanity']!r}" in printed
+    assert f"threshold: {DEFAULT_THRESHOLD}" in printed
+    assert "| **all groups** |" in printed
+
+
+def test_empty_table_passes_through() -> None:
+    table = make_table([])
+    result = apply_toxicity(table, ToxicityConfig())
+    assert result.kept.num_rows == 0 and result.removed.num_rows == 0
+    assert result.stats["scored"] == 0 and result.stats["score_mean"] == 0.0
