@@ -58,6 +58,7 @@ class RetrievalIndex:
         self._embedder: Embedder | None = None
         self._embedder_lock = threading.Lock()
         self._masks: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._masks_lock = threading.Lock()
 
     @classmethod
     def open(cls, version_dir: Path, *, mmap: bool = False) -> RetrievalIndex:
@@ -111,9 +112,10 @@ class RetrievalIndex:
     def filter_mask(self, where: Where) -> np.ndarray:
         """Boolean mask over index rows for `where` (column -> value or list of values)."""
         key = json.dumps(where, sort_keys=True)
-        if key in self._masks:
-            self._masks.move_to_end(key)
-            return self._masks[key]
+        with self._masks_lock:
+            if key in self._masks:
+                self._masks.move_to_end(key)
+                return self._masks[key]
         mask = np.ones(self.rows.num_rows, dtype=bool)
         for column, wanted in where.items():
             if column not in FILTER_COLUMNS:
@@ -124,9 +126,10 @@ class RetrievalIndex:
                 continue
             hits = pc.is_in(self.rows.column(column), value_set=pa.array(values, pa.string()))
             mask &= hits.to_numpy(zero_copy_only=False).astype(bool)
-        self._masks[key] = mask
-        if len(self._masks) > _MASK_CACHE_SIZE:
-            self._masks.popitem(last=False)
+        with self._masks_lock:
+            self._masks[key] = mask
+            if len(self._masks) > _MASK_CACHE_SIZE:
+                self._masks.popitem(last=False)
         return mask
 
     def _search_vectors(self, vectors: np.ndarray, k: int, where: Where | None):
