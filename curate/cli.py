@@ -1,13 +1,20 @@
-"""The `curate` command line: run recipes, search published versions."""
+"""The `curate` command line: run recipes, search published versions, and more.
+
+Packages add their own subcommands through a `register(commands)` function in a `cli` module
+listed in COMMAND_MODULES; handlers import heavy libraries lazily so `curate --help` is fast.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
 
 from curate.recipe import RecipeError
+
+COMMAND_MODULES: list[str] = []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--version", default="latest")
     search.add_argument("--split", help="only rows of this split")
     search.set_defaults(handler=search_command)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(commands)
     return parser
 
 

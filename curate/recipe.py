@@ -55,7 +55,7 @@ class Recipe(BaseModel):
 
     def dataset_dir(self) -> Path:
         root = Path(self.publish.root)
-        root = root if root.is_absolute() else self.base_dir / root
+        root = root if root.is_absolute() else (self.base_dir / root).resolve()
         return root / checked_name(self.name)
 
     def as_recorded(self) -> dict[str, Any]:
