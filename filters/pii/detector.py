@@ -26,10 +26,10 @@ from spacy.tokens import Doc
 
 from filters.pii.addresses import find_addresses
 from filters.pii.config import NER_ENTITIES, PiiConfig
+from filters.pii.names import find_names, given_names, spread_names
 from filters.pii.offline import use_bundled_suffix_list
 from filters.pii.patterns import (
     CARD_RECOGNIZER,
-    NAME_RECOGNIZERS,
     PHONE_RECOGNIZER,
     SECRET_RECOGNIZERS,
     RegexRecognizer,
@@ -40,8 +40,9 @@ from filters.pii.spans import PiiSpan, resolve_overlaps
 logger = logging.getLogger(__name__)
 
 NER_SCORE = 0.85
-PROPAGATED_NAME_SCORE = 0.7
+RELABELLED_SCORE = 0.86  # above NER_SCORE, so it wins over a same-span LOCATION
 CONTEXT_BOOST = 0.35
+_RELABELLED = {"GPE", "LOC", "FAC", "ORG", "NORP"}
 _NER_LABELS = {"PERSON": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION"}
 # spaCy components that NER does not need (en_core_web_sm's NER has its own tok2vec).
 _UNNEEDED_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
@@ -57,7 +58,7 @@ class PiiDetector:
             recognizer
             for recognizer in (
                 EmailRecognizer(),
-                IbanRecognizer(),
+                IbanRecognizer(regex_flags=re.DOTALL | re.MULTILINE | re.IGNORECASE),
                 IpRecognizer(),
                 UsSsnRecognizer(),
             )
@@ -69,7 +70,6 @@ class PiiDetector:
                 *SECRET_RECOGNIZERS,
                 CARD_RECOGNIZER,
                 PHONE_RECOGNIZER,
-                *NAME_RECOGNIZERS,
             )
             if recognizer.entity_type in wanted
         ]
@@ -107,32 +107,22 @@ class PiiDetector:
         if doc is not None:
             spans.extend(self._ner_spans(doc))
         if "PERSON" in self.config.entities:
-            spans.extend(_propagate_names(text, spans))
+            spans.extend(find_names(text))
+            spans.extend(spread_names(text, spans))
         threshold = self.config.score_threshold
-        return resolve_overlaps([s for s in spans if s.score >= threshold])
+        return resolve_overlaps(text, [s for s in spans if s.score >= threshold])
 
     def _ner_spans(self, doc: Doc) -> Iterator[PiiSpan]:
+        """spaCy's entities; one that starts with a given name is a person, whatever its label
+        (spaCy small often calls "Rebecca" or "Magnus Poulsen" a place or an organisation)."""
+        names = given_names()
         for ent in doc.ents:
+            if ent.label_ in _RELABELLED and ent[0].text.lower() in names:
+                yield PiiSpan(ent.start_char, ent.end_char, "PERSON", RELABELLED_SCORE)
+                continue
             entity_type = _NER_LABELS.get(ent.label_)
             if entity_type in self.config.entities:
                 yield PiiSpan(ent.start_char, ent.end_char, entity_type, NER_SCORE)
-
-
-def _propagate_names(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
-    """Tag other mentions of a detected name's words ("Faina Yefremova" ... "Yefremova")."""
-    words = {
-        word
-        for span in spans
-        if span.entity_type == "PERSON"
-        for word in re.findall(r"[^\W\d_][\w'’-]{2,}", text[span.start : span.end])
-        if word[0].isupper()
-    }
-    if not words:
-        return []
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b")
-    return [
-        PiiSpan(m.start(), m.end(), "PERSON", PROPAGATED_NAME_SCORE) for m in pattern.finditer(text)
-    ]
 
 
 def build_detector(config: PiiConfig) -> PiiDetector:

@@ -26,8 +26,9 @@ UPPER = f"[{_char_class(str.isupper)}]"
 LETTER = r"[^\W\d_]"
 # A word that starts with a letter: street and place names, including "Vana-Viru", "O'Neil".
 WORD = rf"{LETTER}[\w'’-]*\.?"
-# A capitalised word: the default shape of names in mixed-case text.
-CAP_WORD = rf"{UPPER}[\w'’-]*\.?"
+# A capitalised word: the default shape of names in mixed-case text (with an optional dot).
+CAP_NAME = rf"{UPPER}[\w'’-]*"
+CAP_WORD = rf"{CAP_NAME}\.?"
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,11 @@ def _looks_random(candidate: str) -> float | None:
     return 0.8 if has_digit and has_alpha and len(set(candidate)) >= 8 else None
 
 
+def _varied(candidate: str) -> float | None:
+    """A token after "Bearer" is a secret unless it is a plain word."""
+    return 0.85 if len(set(candidate)) >= 10 else None
+
+
 SECRET_RECOGNIZERS = (
     RegexRecognizer("PRIVATE_KEY", _PEM, 1.0, required_substrings=("private key",)),
     RegexRecognizer("CLOUD_KEY", _AWS_KEY_ID, 0.95),
@@ -196,7 +202,7 @@ SECRET_RECOGNIZERS = (
     RegexRecognizer("GITHUB_TOKEN", _GITHUB, 0.95),
     RegexRecognizer("API_KEY", _VENDOR_TOKEN, 0.9),
     RegexRecognizer("API_KEY", _JWT, 0.9),
-    RegexRecognizer("API_KEY", _BEARER, 0.85, group=1, validate=_looks_random),
+    RegexRecognizer("API_KEY", _BEARER, 0.85, group=1, validate=_varied),
     RegexRecognizer("API_KEY", _ASSIGNED_SECRET, 0.8, group=1, validate=_looks_random),
 )
 
@@ -204,16 +210,3 @@ PHONE_RECOGNIZER = RegexRecognizer(
     "PHONE_NUMBER", _PHONE, 0.6, validate=_score_phone, context=PHONE_CONTEXT
 )
 CARD_RECOGNIZER = RegexRecognizer("CREDIT_CARD", _CARD, 0.9, validate=_score_card)
-
-# --- names with a title --------------------------------------------------------------------------
-
-_TITLED_NAME = re.compile(
-    rf"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Mme|Mlle|Herr|Frau|Sr|Sra)\.?\s+"
-    rf"({CAP_WORD}(?:\s(?:{UPPER}\.\s)?{CAP_WORD}){{0,2}})"
-)
-_NAME_WORDS = rf"{CAP_WORD}(?:\s(?:{UPPER}\.\s)?{CAP_WORD}){{0,2}}"
-_NAMED_AS = re.compile(rf"(?i:\bmy name is|\bi am called|\bname:)\s+({_NAME_WORDS})")
-NAME_RECOGNIZERS = (
-    RegexRecognizer("PERSON", _TITLED_NAME, 0.8, group=1),
-    RegexRecognizer("PERSON", _NAMED_AS, 0.8, group=1),
-)
