@@ -53,7 +53,7 @@ class NearDedupConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    jaccard: float = Field(0.7, gt=0.0, le=1.0, description="estimated Jaccard to count as dup")
+    jaccard: float = Field(0.5, gt=0.0, le=1.0, description="estimated Jaccard to count as dup")
     num_perm: int = Field(128, ge=16, le=1024)
     shingle_size: int = Field(3, ge=1, le=16, description="words per shingle")
     bands: int | None = Field(
@@ -265,22 +265,26 @@ def _band_keys(signatures: np.ndarray, rows: np.ndarray, start: int, stop: int) 
 
 
 def candidate_pairs(signatures: np.ndarray, rows: np.ndarray, bands: int, band_rows: int):
-    """Unique (i, j), i < j, row pairs that share at least one LSH band bucket."""
-    found = []
+    """Unique (i, j), i < j, row pairs that share at least one LSH band bucket.
+
+    Inside a bucket each row is paired with its next `_WINDOW` rows (in row order), which
+    bounds the work on huge buckets of boilerplate while still linking every member.
+    """
+    n = len(signatures)
+    codes = np.empty(0, dtype=np.int64)  # pair (i, j) as i * n + j: half the memory of two
     for band in range(bands):
         key = _band_keys(signatures, rows, band * band_rows, (band + 1) * band_rows)
         order = np.argsort(key, kind="stable")
-        sorted_key = key[order]
+        sorted_key, sorted_rows = key[order], rows[order]
+        found = [codes]
         for distance in range(1, _WINDOW + 1):
             same = np.flatnonzero(sorted_key[distance:] == sorted_key[:-distance])
             if len(same) == 0:
                 break
-            found.append(np.stack((rows[order[same]], rows[order[same + distance]])))
-    if not found:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    pairs = np.concatenate(found, axis=1)
-    pairs = np.unique(np.sort(pairs, axis=0), axis=1)
-    return pairs[0], pairs[1]
+            first, second = sorted_rows[same], sorted_rows[same + distance]
+            found.append(np.minimum(first, second) * n + np.maximum(first, second))
+        codes = np.unique(np.concatenate(found))
+    return codes // n, codes % n
 
 
 def estimated_jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -125,7 +125,8 @@ def test_near_dedup_removed_rows_point_at_survivors_and_are_deterministic(corpus
     assert first.kept.equals(second.kept) and first.removed.equals(second.removed)
     kept_ids = set(first.kept["id"].to_pylist())
     assert set(first.removed["duplicate_of"].to_pylist()) <= kept_ids
-    assert all(float(d.split()[1]) >= 0.7 for d in first.removed["detail"].to_pylist())
+    threshold = NearDedupConfig().jaccard
+    assert all(float(d.split()[1]) >= threshold for d in first.removed["detail"].to_pylist())
 
 
 def test_signatures_are_seeded_and_sentence_order_invariant() -> None:
