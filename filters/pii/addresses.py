@@ -17,12 +17,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from filters.pii.patterns import CAP_WORD, UPPER, WORD
+from filters.pii.patterns import CAP_WORD, LETTER, UPPER, WORD
 from filters.pii.spans import PiiSpan
 
 ANCHOR_SCORE = 0.85
 _SP = r"[ \t]+"
-_STEM = r"[^\W\d_][\w'’-]*?"
 _NUM = r"\d{1,5}[A-Za-z]?(?:[/-]\d{1,4}[A-Za-z]?)?\.?"
 _PARTICLE = (
     r"(?:de|del|della|dei|degli|di|da|do|dos|das|du|des|la|le|les|van|von|der|den|ten|ter|"
@@ -48,10 +47,10 @@ _TYPES_AFTER = (  # noqa: SIM905 (a word list reads better than a 200-item liter
 ).split()
 # Street types that come before the name ("Rue Dielhère", "Via Roma", "ul. Miła").
 _TYPES_BEFORE = (
-    r"rue|avenue|av\.|avda\.|avenida|rua|via|viale|vicolo|piazza|piazzale|largo|calle|c/|"
+    r"rue|avenue|av\.|avda\.|avenida|rua|via|viale|vicolo|piazza|piazzale|piazzetta|largo|calle|c/|"
     r"paseo|pasaje|plaza|carrer|camino|carretera|ronda|travessa|praça|alameda|estrada|strada|"
     r"corso|ul\.|ulica|al\.|aleja|os\.|plac|boulevard|bd\.?|chemin|allée|impasse|quai|place|"
-    r"trg|λεωφόρος|οδός|leoforos|odos"
+    r"trg|λεωφόρος|οδός|πλατεία|leoforos|odos|contrada|borgo|lungomare|salita|rambla|travesía"
 )
 # Street types written as a word ending ("Kiannonkatu", "Strickstrasse", "Nybyvägen").
 _TYPE_ENDINGS = (
@@ -59,7 +58,10 @@ _TYPE_ENDINGS = (
     r"veg|vei|gata|gatan|gränd|vägen|väg|stig|katu|tie|kuja|polku|straat|laan|gracht|plein|"
     r"kade|steeg|dreef|singel|utca|ulice|ulitsa|stræti|braut|vegur|gatve|iela|tänav"
 )
-_TYPE_WORDS = r"u\.|út|útja|utca|tee|gade|vej|vei|veg|ulica|sokak|sokağı|cad\.|caddesi"
+_TYPE_WORDS = (
+    r"u\.|út|útja|utca|tee|gade|vej|vei|veg|ulica|sokak|sokağı|cad\.|caddesi|terrasse|allé|"
+    r"straße|strasse|gasse|weg|laan|straat|gata|gatan|vägen|väg|tie|katu"
+)
 _UNIT = r"(?:suite|ste\.|apt\.?|apartment|appt\.?|bldg\.?)"
 _ADDRESS_CONTEXT = (
     "address",
@@ -91,38 +93,49 @@ _ADDRESS_CONTEXT = (
     "zip",
 )
 _TRAILING_TYPE = re.compile(r"^[ \t]*(?i:street|st\.|st\b|road|avenue|ave\b)")
+_WORD_BEFORE = re.compile(r"(?<![\w'’.-])([\w'’-]+\.?),?[ \t]+$")
 _WEAK_REACH = 30  # characters between a weak part and an accepted part of the same address
 _SENTENCE_BREAK = re.compile(r"[.!?;:]\s|\n\s*\n\s*\n")
 
 
-@cache
-def _compiled(cased: bool) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(anchor regex, weak-part regex); `cased` requires capitalised name words."""
+def _sources(cased: bool) -> tuple[list[str], list[str]]:
+    """(anchor regexes, weak-part regexes); `cased` requires capitalised name words."""
     name = CAP_WORD if cased else WORD
     names = rf"(?:(?:{name}|{_PARTICLE}){_SP}){{0,3}}{name}"
     after = "|".join(t.capitalize() if cased else t for t in _TYPES_AFTER)
     after = rf"(?:{after})\b\.?" if cased else rf"(?i:{after})\b\.?"
+    street = r"(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Boulevard|Blvd\.|Lane|Drive)\b"
+    if not cased:
+        street = rf"(?i:{street})"
+    endings = "|".join(f"(?<={e})" for e in _TYPE_ENDINGS.split("|"))
     anchors = [
-        rf"(?:{_NUM}{_SP})+{names}{_SP}{after}",
-        rf"(?:{_NUM},?{_SP})?(?i:{_TYPES_BEFORE}){_SP}{names}(?:{_SP}{_NUM})?",
-        rf"(?:{_NUM}{_SP})?(?:{names}{_SP})?{_STEM}(?i:{_TYPE_ENDINGS}){_SP}{_NUM}",
-        rf"(?:{names}{_SP})?(?i:{_TYPE_WORDS}){_SP}{_NUM}",
-        rf"(?i:{_UNIT}){_SP}?#?{_SP}?\d{{1,5}}[A-Za-z]?\b",
+        rf"(?<![\w.])(?:{_NUM}{_SP})+{names}{_SP}{after}",
+        rf"(?<![\w.]){names}{_SP}{street}",
+        rf"(?<!\w)(?i:{_TYPES_BEFORE}){_SP}{names}(?:{_SP}{_NUM})?",
+        rf"\b{LETTER}[\w'’-]*+(?=[ \t]+\d)(?i:{endings}){_SP}{_NUM}",
+        rf"(?<!\w)(?i:{_TYPE_WORDS}){_SP}{_NUM}",
+        rf"(?<!\w)(?i:{_UNIT})[ \t]*#?[ \t]*\d{{1,5}}[A-Za-z]?\b",
         r"(?i:\bp\.?[ ]?o\.?[ ]?box|\bpost(?:office)?[ ]?box|\bpostfach|\bpsc[ ]\d{1,5},?"
         r"|\bunit[ ]\d{1,5},?)[ \t]+(?i:box[ \t]+)?\d{1,6}",
         r"\b(?i:apo|fpo|dpo)[ \t]+(?i:aa|ae|ap)[ \t]+\d{5}\b",
         rf"\b(?:USNS|USNV|USS|USCGC){_SP}{CAP_WORD}",
-        rf"{names},?{_SP}[A-Z]{{2}}{_SP}\d{{5}}(?:-\d{{4}})?\b",
+        r"(?<=\w),?[ \t]+[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b",
         rf"(?i:corner of){_SP}(?:{name}|\d+|{_PARTICLE})(?:{_SP}(?:{name}|\d+|{_PARTICLE})){{0,5}}"
         rf"{_SP}and{_SP}(?:{name}|\d+|{_PARTICLE})(?:{_SP}(?:{name}|\d+|{_PARTICLE})){{0,4}}",
     ]
     weak = [
-        rf"{names}{_SP}{_NUM}(?!\w)",
+        rf"(?<![\w.]){names}{_SP}{_NUM}(?!\w)",
         rf"(?<![\w.,-]){_NUM}{_SP}{names}",
         r"(?<![\w.,-])\d{4,6}(?![\w-])",
         r"(?<![\w.,-])\d{3}[ ]\d{2}(?![\w-])",
         rf"\b{UPPER}\d[A-Z][ ]?\d[A-Z]\d\b|\b[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}\b",
     ]
+    return anchors, weak
+
+
+@cache
+def _compiled(cased: bool) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    anchors, weak = _sources(cased)
     return (
         re.compile("|".join(f"(?:{p})" for p in anchors)),
         re.compile("|".join(f"(?:{p})" for p in weak)),
@@ -131,8 +144,9 @@ def _compiled(cased: bool) -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 def find_addresses(text: str, lowered: str) -> list[PiiSpan]:
     """Street-address spans in `text` (`lowered` is `text.lower()`, shared with other passes)."""
-    anchor_re, weak_re = _compiled(not text.islower())
-    accepted = [m.span() for m in anchor_re.finditer(text)]
+    cased = not text.islower()
+    anchor_re, weak_re = _compiled(cased)
+    accepted = [(_extend_left(text, m.start(), cased), m.end()) for m in anchor_re.finditer(text)]
     weak = [m.span() for m in weak_re.finditer(text)]
     if not accepted and not weak:
         return []
@@ -152,6 +166,19 @@ def find_addresses(text: str, lowered: str) -> list[PiiSpan]:
                 pending.remove(part)
                 grown = True
     return [PiiSpan(s, e, "STREET_ADDRESS", ANCHOR_SCORE) for s, e in _merge(text, accepted)]
+
+
+def _extend_left(text: str, start: int, cased: bool) -> int:
+    """Grow an anchor over the house number and street-name words before it on its line
+    ("Kálmán Imre" + "u. 12."); in lower-cased text only over numbers."""
+    for _ in range(4):
+        word = _WORD_BEFORE.search(text, max(0, start - 64), start)
+        if word is None or not (
+            word.group(1)[0].isdigit() or (cased and word.group(1)[0].isupper())
+        ):
+            break
+        start = word.start(1)
+    return start
 
 
 def _near(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
