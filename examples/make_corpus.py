@@ -1538,12 +1538,12 @@ SEARCH_TARGETS = [
         "query": "elderly mapmaker sketches subterranean waterways from memory",
     },
     {
-        "file": "pages",
-        "slug": "town-clock-restoration",
-        "text": "Last spring a small team spent eleven Saturdays cleaning and oiling the cast "
-        "iron gears, which had been silent since a lightning strike in the nineteen seventies.",
-        "query": "helpers brought an old civic timepiece back to life after a thunderbolt "
-        "stopped it",
+        "file": "reviews.csv",
+        "product": "field notebook",
+        "text": "I filled this waterproof notebook with sketches of the rare orchids we found on "
+        "an abandoned railway embankment, and the pages survived a week of drizzle.",
+        "query": "weatherproof journal full of drawings of unusual wild flowers growing beside a "
+        "disused train line",
     },
 ]
 
@@ -1996,13 +1996,6 @@ PAGE_PLANTED: dict[str, tuple[str, dict[str, Any]]] = {
     slug: (text, {"category": "pii", "entity": entity, "value": value})
     for entity, value, slug, text in PII_PAGES
 }
-PAGE_PLANTED.update(
-    {
-        t["slug"]: (t["text"], {"category": "search_target", "query": t["query"]})
-        for t in SEARCH_TARGETS
-        if t["file"] == "pages"
-    }
-)
 
 
 def article_paragraphs(rng: random.Random, topic: dict[str, Any], extra: str | None) -> list[str]:
