@@ -243,7 +243,7 @@ def apply_quality(table: pa.Table, config: QualityConfig) -> StageResult:
     detail = np.full(n, "", dtype=object)
     failed: dict[str, int] = {}
     texts = table["text"]
-    for first in range(0, n, _BATCH_ROWS):
+    for first in range(0, max(n, 1), _BATCH_ROWS):  # an empty table still lists every rule
         batch = texts.slice(first, _BATCH_ROWS).combine_chunks()
         rows = slice(first, first + len(batch))
         batch_reason, batch_detail = reason[rows], detail[rows]
