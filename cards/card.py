@@ -146,7 +146,7 @@ def render_card(context: CardContext) -> str:
     lines += _structure_section(context)
     lines += _limitations_section(context)
     lines += ["## Changelog", "", _demote_headings(context.changelog) or "First version.", ""]
-    lines += ["## Citation", "", "```bibtex", _citation(context), "```", ""]
+    lines += ["## Citation", "", "```bibtex", citation_text(context), "```", ""]
     return f"---\n{metadata.to_yaml()}\n---\n\n" + "\n".join(lines)
 
 
@@ -296,7 +296,8 @@ def _limitations_section(context: CardContext) -> list[str]:
     return ["## Known limitations", "", *(f"- {item}" for item in items), ""]
 
 
-def _citation(context: CardContext) -> str:
+def citation_text(context: CardContext) -> str:
+    """BibTeX for the card and croissant.json: the recipe's, else a generated @misc."""
     if context.config.citation:
         return context.config.citation.strip()
     key = re.sub(r"\W", "_", f"{context.name}_{context.version}")

@@ -1,7 +1,7 @@
 """License metadata: Hub license ids, per-source licenses combined, and known conflicts flagged.
 
 The Hub rejects card metadata whose `license` is not one of its ids, so ids are checked against
-the Hub's own list (`hub_licenses.tsv`, source noted in the file). Rows keep their source's license
+the Hub's own list (`hub_licenses.txt`, source noted in the file). Rows keep their source's license
 in the `license` column; the dataset license is that license when all sources agree, else `other`
 with a LICENSE.md that lists them. Conflicts are stated in the card; a recipe option
 (`card.fail_on_license_conflict`) decides whether they stop the flow.
@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HUB_LICENSES_FILE = Path(__file__).with_name("hub_licenses.tsv")
+HUB_LICENSES_FILE = Path(__file__).with_name("hub_licenses.txt")
 LICENSE_FILE = "LICENSE.md"
 HUB_LICENSES_PAGE = "https://huggingface.co/docs/hub/repositories-licenses"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from curate.recipe import RecipeError
 
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["cards.cli"]
 
 
 def main(argv: list[str] | None = None) -> int:
