@@ -1,0 +1,235 @@
+"""PII detection and redaction: every entity type, every action, and no leaks to logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from itertools import pairwise
+
+import pyarrow as pa
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from filters.pii import (
+    SUPPORTED_ENTITIES,
+    PiiConfig,
+    PiiDetector,
+    apply_pii,
+    build_detector,
+    redact_texts,
+)
+
+SALT = "dataset-salt"
+PEM = (
+    "-----BEGIN RSA PRIVATE KEY-----\n"
+    "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n"
+    "KUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQJAIJLixBy2qpFoS4DSmoEm\n"
+    "-----END RSA PRIVATE KEY-----"
+)
+# (text, entity type, planted value): one or more cases per supported entity type.
+CASES = [
+    ("Write to maria.lopez@example.org for details.", "EMAIL_ADDRESS", "maria.lopez@example.org"),
+    ("Call me on +44 20 7946 0958 tomorrow.", "PHONE_NUMBER", "+44 20 7946 0958"),
+    ("Phone: 0490 75 40 81", "PHONE_NUMBER", "0490 75 40 81"),
+    ("Fax: 9498777106", "PHONE_NUMBER", "9498777106"),
+    ("Paid with card 4111 1111 1111 1111 yesterday.", "CREDIT_CARD", "4111 1111 1111 1111"),
+    ("My card number 2623322164608847 expired.", "CREDIT_CARD", "2623322164608847"),
+    ("Transfer to GB82WEST12345698765432 please.", "IBAN_CODE", "GB82WEST12345698765432"),
+    ("The server at 192.168.10.54 is down.", "IP_ADDRESS", "192.168.10.54"),
+    ("Reach 2001:db8:85a3::8a2e:370:7334 over v6.", "IP_ADDRESS", "2001:db8:85a3::8a2e:370:7334"),
+    ("His SSN is 536-22-8726, keep it safe.", "US_SSN", "536-22-8726"),
+    ("Yesterday Angela Merkel met the press.", "PERSON", "Angela Merkel"),
+    ("Maureen Thibault\n\nStaff accountant", "PERSON", "Maureen Thibault"),
+    ("follow up with patricia desrosiers next week", "PERSON", "patricia desrosiers"),
+    ("Please ship it to 221 Baker Street, London.", "STREET_ADDRESS", "221 Baker Street"),
+    ("Meet me at Via Roma 131 after lunch.", "STREET_ADDRESS", "Via Roma 131"),
+    ("Use PSC 0413, Box 8144\nAPO AA 42323 as the address.", "STREET_ADDRESS", "APO AA 42323"),
+    ("She moved from Germany to Canada last year.", "LOCATION", "Canada"),
+    ("export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "CLOUD_KEY", "AKIAIOSFODNN7EXAMPLE"),
+    (
+        "token ghp_16C7e42F292c6912E7710c838347Ae178B4a used in CI",
+        "GITHUB_TOKEN",
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    ),
+    (
+        "Authorization: Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+        "API_KEY",
+        "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    ),
+    (f"key file:\n{PEM}\n", "PRIVATE_KEY", PEM),
+]
+
+
+@pytest.fixture(scope="module")
+def detector() -> PiiDetector:
+    return build_detector(PiiConfig())
+
+
+def test_cases_cover_every_supported_entity() -> None:
+    assert {entity for _, entity, _ in CASES} == set(SUPPORTED_ENTITIES)
+
+
+@pytest.mark.parametrize(("text", "entity", "value"), CASES, ids=[c[1] for c in CASES])
+def test_detects_each_entity_type(detector: PiiDetector, text: str, entity: str, value: str):
+    [spans] = detector.detect([text])
+    start = text.index(value)
+    hits = [s for s in spans if s.start < start + len(value) and start < s.end]
+    assert [s.entity_type for s in hits] == [entity], spans
+    assert all(0.0 < s.score <= 1.0 for s in hits)
+
+
+def test_plain_prose_has_no_pii(detector: PiiDetector) -> None:
+    texts = [
+        "The weather was nice and the meeting went well.",
+        "We shipped version 2.4 of the library with 15 bug fixes in 2023.",
+        "Add 3 cups of flour and bake for 45 minutes.",
+    ]
+    assert detector.detect(texts) == [[], [], []]
+
+
+def test_invalid_checksums_are_not_reported(detector: PiiDetector) -> None:
+    texts = ["card 4111 1111 1111 1112 failed", "iban GB82WEST12345698765431 bounced"]
+    types = {s.entity_type for spans in detector.detect(texts) for s in spans}
+    assert not types & {"CREDIT_CARD", "IBAN_CODE"}
+
+
+def test_spans_do_not_overlap(detector: PiiDetector) -> None:
+    text = "Mr. John Smith, john.smith@example.com, lives at 14 Crown Street, Suite 5, Leeds."
+    [spans] = detector.detect([text])
+    assert all(a.end <= b.start for a, b in pairwise(spans))
+    assert {"PERSON", "EMAIL_ADDRESS", "STREET_ADDRESS"} <= {s.entity_type for s in spans}
+
+
+def _table(texts: list[str | None]) -> pa.Table:
+    return pa.table(
+        {
+            "id": [f"r{i}" for i in range(len(texts))],
+            "text": pa.array(texts, type=pa.string()),
+            "source": ["t.csv:1"] * len(texts),
+        }
+    )
+
+
+def test_redact_action_uses_typed_placeholders(detector: PiiDetector) -> None:
+    text = "Mail maria.lopez@example.org or call +44 20 7946 0958."
+    [out] = redact_texts([text], PiiConfig(), detector=detector)
+    assert out == "Mail <EMAIL_ADDRESS> or call <PHONE_NUMBER>."
+
+
+def test_mask_action_keeps_shape_and_hides_characters(detector: PiiDetector) -> None:
+    text = "Call me on +44 20 7946 0958 tomorrow."
+    [out] = redact_texts([text], PiiConfig(action="mask"), detector=detector)
+    assert out == "Call me on +** ** **** **** tomorrow."
+
+
+def test_hash_action_is_salted_and_consistent(detector: PiiDetector) -> None:
+    texts = ["Mail maria.lopez@example.org now", "Reply to MARIA.LOPEZ@example.org", "a@b.com hi"]
+    config = PiiConfig(action="hash")
+    first = redact_texts(texts, config, detector=detector, salt=SALT)
+    again = redact_texts(texts, config, detector=detector, salt=SALT)
+    other_salt = redact_texts(texts, config, detector=detector, salt="another")
+    token = first[0].split()[1]
+    assert token.startswith("<EMAIL_ADDRESS:") and len(token) == len("<EMAIL_ADDRESS:>") + 16
+    assert first == again
+    assert first[1].split()[2] == token  # same address, other case: joins still work
+    assert first[2].split()[0] != token
+    assert other_salt[0].split()[1] != token
+
+
+def test_hash_salt_from_environment(detector: PiiDetector, monkeypatch) -> None:
+    config = PiiConfig(action="hash", salt_env="TEST_PII_SALT")
+    monkeypatch.setenv("TEST_PII_SALT", SALT)
+    from_env = redact_texts(["a@b.com"], config, detector=detector)
+    explicit = redact_texts(["a@b.com"], config, detector=detector, salt=SALT)
+    assert from_env == explicit
+
+
+def test_hash_without_salt_is_refused(detector: PiiDetector, monkeypatch) -> None:
+    monkeypatch.delenv("CURATE_PII_SALT", raising=False)
+    with pytest.raises(ValueError, match="salt"):
+        redact_texts(["a@b.com"], PiiConfig(actions={"EMAIL_ADDRESS": "hash"}), detector=detector)
+
+
+def test_drop_row_and_per_entity_actions(detector: PiiDetector) -> None:
+    texts = [
+        "My SSN is 536-22-8726 and email maria.lopez@example.org",
+        "Call +44 20 7946 0958 or mail maria.lopez@example.org",
+        "Nothing personal here.",
+        None,
+    ]
+    config = PiiConfig(
+        actions={"US_SSN": "drop_row", "PHONE_NUMBER": "mask", "EMAIL_ADDRESS": "hash"}
+    )
+    result = apply_pii(_table(texts), config, detector=detector, salt=SALT)
+
+    assert result.kept.num_rows + result.removed.num_rows == len(texts)
+    assert result.kept.column("id").to_pylist() == ["r1", "r2", "r3"]
+    kept_texts = result.kept.column("text").to_pylist()
+    assert kept_texts[0].startswith("Call +** ** **** **** or mail <EMAIL_ADDRESS:")
+    assert kept_texts[1:] == ["Nothing personal here.", None]
+    assert result.removed.column("reason").to_pylist() == ["pii:US_SSN"]
+    assert result.removed.column("detail").to_pylist() == ["contains US_SSN"]
+    removed_text = result.removed.column("text").to_pylist()[0]
+    assert "536-22-8726" not in removed_text and "<US_SSN>" in removed_text
+    assert result.stats == {
+        "entities": {"EMAIL_ADDRESS": 2, "PHONE_NUMBER": 1, "US_SSN": 1},
+        "rows_with_pii": 2,
+        "rows_dropped": 1,
+    }
+    assert result.kept.schema == _table(texts).schema
+
+
+def test_no_planted_value_reaches_logs_stats_or_details(detector, caplog, capsys) -> None:
+    planted = [value for _, _, value in CASES]
+    texts = [text for text, _, _ in CASES]
+    config = PiiConfig(actions={"US_SSN": "drop_row", "PRIVATE_KEY": "drop_row"})
+    with caplog.at_level(logging.DEBUG):
+        fresh = build_detector(PiiConfig())
+        result = apply_pii(_table(texts), config, detector=fresh, salt=SALT)
+        scrubbed = redact_texts(texts, PiiConfig(action="mask"), detector=detector)
+    captured = capsys.readouterr()
+    artifacts = [
+        caplog.text,
+        captured.out,
+        captured.err,
+        json.dumps(result.stats),
+        *result.removed.column("detail").to_pylist(),
+        *result.removed.column("text").to_pylist(),
+        *result.kept.column("text").to_pylist(),
+        *scrubbed,
+    ]
+    assert result.removed.num_rows == 2
+    for value in planted:
+        leaks = [a for a in artifacts if value in a]
+        assert not leaks, f"a planted {value[:3]}... value leaked"
+    assert "pii:" in caplog.text  # the stage did log, just not values
+
+
+def test_entities_subset_skips_ner(monkeypatch) -> None:
+    config = PiiConfig(entities=["EMAIL_ADDRESS"])
+    small = build_detector(config)
+    assert small._nlp is None
+    [spans] = small.detect(["Angela Merkel: a@b.com, +44 20 7946 0958"])
+    assert [s.entity_type for s in spans] == ["EMAIL_ADDRESS"]
+
+
+def test_unknown_entity_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown entity types"):
+        PiiConfig(entities=["EMAIL", "PERSON"])
+    with pytest.raises(ValueError, match="extra"):
+        PiiConfig(scrub=True)
+
+
+def test_tldextract_uses_bundled_snapshot_without_network(detector, monkeypatch) -> None:
+    import tldextract
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    assert tldextract.extract("mail.example.co.uk").suffix == "co.uk"
+    [spans] = detector.detect(["write to someone@example.co.uk"])
+    assert [s.entity_type for s in spans] == ["EMAIL_ADDRESS"]
