@@ -71,7 +71,11 @@ class SemanticDedupConfig(BaseModel):
 
 
 class DedupConfig(BaseModel):
-    """The recipe's `filters.dedup` section."""
+    """The recipe's `filters.dedup` section.
+
+    `deduplicate` runs `exact` then `near`; `semantic` runs later through `semantic_dedup`,
+    once the index stage has computed the embeddings.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -111,7 +115,7 @@ def keep_rank(table: pa.Table, keep: KeepPolicy) -> np.ndarray:
 def exact_duplicates(table: pa.Table, config: ExactDedupConfig, rank: np.ndarray) -> np.ndarray:
     """Index of the surviving row for each row (itself when it survives)."""
     normalized = normalize_texts(
-        table["text"],
+        pc.fill_null(table["text"], ""),
         nfkc=config.nfkc,
         fold_case=config.casefold,
         collapse_whitespace=config.collapse_whitespace,
@@ -139,7 +143,8 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 
 def _words(texts: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Word hashes, each word's document and whether it starts a sentence, for a batch."""
-    text = pc.utf8_lower(pc.utf8_normalize(pc.fill_null(texts, ""), form="NFKC"))
+    # at least as coarse as any exact-dedup normalisation, so exact copies share a signature
+    text = normalize_texts(pc.fill_null(texts, ""), collapse_whitespace=False)
     text = pc.replace_substring_regex(text, _SENTENCE_END, f" {_BOUNDARY} ")
     text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, _NON_WORD, " "))
     tokens = pc.utf8_split_whitespace(text)
@@ -298,13 +303,11 @@ def estimated_jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarra
 
 
 def near_duplicate_pairs(
-    texts: pa.Array | pa.ChunkedArray, config: NearDedupConfig, rows: np.ndarray | None = None
+    texts: pa.Array | pa.ChunkedArray, config: NearDedupConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Verified near-duplicate pairs (i, j, estimated Jaccard) among `rows` (default: all)."""
+    """Verified near-duplicate pairs (i < j, estimated Jaccard) among texts that have words."""
     signatures, has_words = minhash_signatures(texts, config)
     candidates = np.flatnonzero(has_words)
-    if rows is not None:
-        candidates = np.intersect1d(candidates, rows)
     if config.bands is None:
         bands, band_rows = lsh_bands(config.jaccard, config.num_perm)
     else:
@@ -350,8 +353,13 @@ def greedy_survivors(
 # --------------------------------------------------------------------------- stages
 
 
-def _examples(ids: list[str], duplicate_of: np.ndarray, similarity: np.ndarray) -> list[dict]:
-    removed = np.flatnonzero(duplicate_of >= 0)[:_MAX_EXAMPLES]
+def _examples(
+    ids: list[str], duplicate_of: np.ndarray, similarity: np.ndarray
+) -> list[dict[str, Any]]:
+    """A few removed/kept pairs for the card, least similar first: those are the informative
+    ones (an exact copy teaches a reader little); ties in table order."""
+    removed = np.flatnonzero(duplicate_of >= 0)
+    removed = removed[np.argsort(similarity[removed], kind="stable")][:_MAX_EXAMPLES]
     return [
         {
             "removed_id": ids[i],
@@ -378,8 +386,12 @@ def deduplicate(table: pa.Table, config: DedupConfig) -> StageResult:
         method[exact] = "exact"
     if config.near is not None:
         remaining = np.flatnonzero(duplicate_of < 0)
-        left, right, sim = near_duplicate_pairs(table["text"], config.near, remaining)
-        near_of, near_sim = greedy_survivors(rank, left, right, sim)
+        left, right, sim = near_duplicate_pairs(table["text"].take(remaining), config.near)
+        near_of, near_sim = greedy_survivors(rank, remaining[left], remaining[right], sim)
+        # exact copies of a row removed here follow it: their shingles, so Jaccard, are its own
+        follows = (method == "exact") & (near_of[np.maximum(duplicate_of, 0)] >= 0)
+        near_of[follows] = near_of[duplicate_of[follows]]
+        near_sim[follows] = near_sim[duplicate_of[follows]]
         near = near_of >= 0
         duplicate_of[near] = near_of[near]
         similarity[near] = near_sim[near]

@@ -179,3 +179,29 @@ def test_semantic_dedup_rejects_misaligned_embeddings() -> None:
     table = make_table(["a", "b"])
     with pytest.raises(ValueError, match="embeddings"):
         semantic_dedup(table, unit_rows(np.ones((3, 4))), SemanticDedupConfig())
+
+
+def test_null_texts_are_exact_duplicates_of_each_other_not_errors() -> None:
+    table = make_table(["a b c", "x", "y"]).set_column(1, "text", pa.array([None, "x", None]))
+    result = deduplicate(table, DedupConfig())
+    assert result.removed["id"].to_pylist() == ["row2"]
+    assert result.removed["duplicate_of"].to_pylist() == ["row0"]
+
+
+def test_keep_longest_among_near_duplicates_and_examples_least_similar_first(corpus) -> None:
+    documents, rng = corpus
+    longer = documents[0] + " Extra closing words appear here."
+    edited = replace_words(documents[1], 1, rng)  # "zz" prefix: longer than the original
+    table = make_table([documents[0], longer, documents[1], edited, documents[1].upper()])
+    result = deduplicate(table, DedupConfig(keep="longest"))
+    removed = result.removed.select(["id", "reason", "duplicate_of"]).to_pylist()
+    assert removed == [
+        {"id": "row0", "reason": "duplicate:near", "duplicate_of": "row1"},
+        {"id": "row2", "reason": "duplicate:near", "duplicate_of": "row3"},
+        # an exact copy of row2 follows it to the surviving row
+        {"id": "row4", "reason": "duplicate:near", "duplicate_of": "row3"},
+    ]
+    details = result.removed["detail"].to_pylist()
+    assert details[1] == details[2]
+    similarities = [e["similarity"] for e in result.stats["examples"]]
+    assert similarities == sorted(similarities) and len(similarities) == 3
