@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from filters.base import StageResult, split_by_mask
 from filters.text_normalize import as_large_string, normalize_texts
@@ -83,6 +83,14 @@ class DedupConfig(BaseModel):
     near: NearDedupConfig | None = NearDedupConfig()
     semantic: SemanticDedupConfig | None = None
     keep: KeepPolicy = "first"
+
+    @field_validator("exact", "near", "semantic", mode="before")
+    @classmethod
+    def _switch(cls, value: Any) -> Any:
+        """Recipes may write `near: true` (defaults) or `near: false` (off)."""
+        if value is True:
+            return {}
+        return None if value is False else value
 
 
 # --------------------------------------------------------------------------- keep policy

@@ -205,3 +205,16 @@ def test_keep_longest_among_near_duplicates_and_examples_least_similar_first(cor
     assert details[1] == details[2]
     similarities = [e["similarity"] for e in result.stats["examples"]]
     assert similarities == sorted(similarities) and len(similarities) == 3
+
+
+def test_config_accepts_recipe_shorthands_and_rejects_typos() -> None:
+    config = DedupConfig.model_validate(
+        {"exact": True, "near": {"jaccard": 0.8}, "semantic": True, "keep": ["curated"]}
+    )
+    assert config.exact == ExactDedupConfig() and config.near.jaccard == 0.8
+    assert config.semantic == SemanticDedupConfig()
+    assert DedupConfig.model_validate({"near": False}).near is None
+    with pytest.raises(ValueError):
+        DedupConfig.model_validate({"near": {"threshold": 0.8}})
+    with pytest.raises(ValueError):
+        DedupConfig.model_validate({"keep": "last"})
