@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.ipc as ipc
 
 CORE_COLUMNS = ("id", "text", "source", "source_name", "license")
 
@@ -72,3 +77,101 @@ def decode_strict(raw: bytes) -> tuple[str | None, str]:
         return raw.decode("utf-8-sig"), ""
     except UnicodeDecodeError as err:
         return None, f"invalid UTF-8 byte 0x{raw[err.start]:02x} at column {err.start + 1}"
+
+
+class TableSpool:
+    """Writes row batches to Arrow IPC files so a source larger than memory stays on disk.
+
+    Each schema change starts a new part file. `finish` reads the parts back memory-mapped and
+    unlinks the files at once: the mapping keeps the data readable, and nothing is left behind.
+    """
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = Path(cache_dir or tempfile.gettempdir())
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self._paths: list[Path] = []
+        self._writer: ipc.RecordBatchFileWriter | None = None
+        self._schema: pa.Schema | None = None
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if self._writer is None or not table.schema.equals(self._schema):
+            self._close_part()
+            handle, name = tempfile.mkstemp(
+                prefix="curate-load-", suffix=".arrow", dir=self.cache_dir
+            )
+            os.close(handle)
+            self._paths.append(Path(name))
+            self._writer = ipc.new_file(name, table.schema)
+            self._schema = table.schema
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def finish(self) -> list[pa.Table]:
+        """The written parts, memory-mapped, in write order."""
+        self._close_part()
+        parts = []
+        try:
+            for path in self._paths:
+                parts.append(ipc.open_file(pa.memory_map(str(path))).read_all())
+        finally:
+            self.discard()
+        return parts
+
+    def discard(self) -> None:
+        self._close_part()
+        for path in self._paths:
+            path.unlink(missing_ok=True)
+        self._paths = []
+
+    def _close_part(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def unify_tables(tables: list[pa.Table]) -> pa.Table | None:
+    """Concatenate tables whose columns differ: missing columns become nulls, and a column with
+    conflicting types becomes float64 (int/float mix) or string (anything else)."""
+    if not tables:
+        return None
+    if all(t.schema.equals(tables[0].schema) for t in tables):
+        return pa.concat_tables(tables)
+    types: dict[str, list[pa.DataType]] = {}
+    for table in tables:
+        for schema_field in table.schema:
+            types.setdefault(schema_field.name, []).append(schema_field.type)
+    target = pa.schema([(name, _common_type(name, kinds)) for name, kinds in types.items()])
+    aligned = []
+    for table in tables:
+        columns = []
+        for schema_field in target:
+            if schema_field.name in table.column_names:
+                columns.append(_cast(table[schema_field.name], schema_field.type))
+            else:
+                columns.append(pa.nulls(table.num_rows, schema_field.type))
+        aligned.append(pa.table(columns, schema=target))
+    return pa.concat_tables(aligned)
+
+
+def _common_type(name: str, kinds: list[pa.DataType]) -> pa.DataType:
+    distinct = {kind for kind in kinds if not pa.types.is_null(kind)}
+    if name in CORE_COLUMNS or not distinct:
+        return pa.string()
+    if len(distinct) == 1:
+        return distinct.pop()
+    if all(pa.types.is_integer(k) or pa.types.is_floating(k) for k in distinct):
+        return pa.float64()
+    return pa.string()
+
+
+def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    if column.type.equals(target):
+        return column
+    try:
+        return column.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = [None if v is None else json.dumps(v, default=str) for v in column.to_pylist()]
+        return pa.chunked_array([pa.array(values, pa.string())])

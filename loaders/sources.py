@@ -1,21 +1,44 @@
-"""Recipe sources: resolve globs, pick the reader for each file, and build one Arrow table."""
+"""Recipe sources: resolve globs, read each file in bounded blocks, spool rows to Arrow files.
+
+Columnar input (CSV/TSV, Parquet, Arrow, Hugging Face datasets) stays in Arrow from parse to
+cache file; row-by-row input (JSON, web pages) is buffered into batches. Either way rows go to
+IPC cache files as they are read, so memory stays bounded by the block size, and the result is
+a memory-mapped table.
+"""
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
+import string
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from loaders.base import CORE_COLUMNS, LoadResult, QuarantineLog, content_id
-from loaders.records import Record, read_csv, read_html_page, read_json_array, read_jsonl
+from loaders.base import (
+    CORE_COLUMNS,
+    LoadResult,
+    QuarantineLog,
+    TableSpool,
+    content_id,
+    unify_tables,
+)
+from loaders.csv_reader import CsvReader
+from loaders.records import Record, read_json_array, read_jsonl
+from loaders.web import FetchConfig, read_html_page, read_url_list, read_warc
 
-Format = Literal["csv", "tsv", "jsonl", "json", "html"]
+Format = Literal["csv", "tsv", "jsonl", "json", "html", "warc", "urls", "parquet", "arrow", "hf"]
+CastType = Literal["string", "int64", "float64", "bool", "timestamp"]
+WEB_FORMATS = ("html", "warc", "urls")
+COLUMNAR_FORMATS = ("csv", "tsv", "parquet", "arrow", "hf")
+COMPRESSED = (".gz", ".bz2", ".zst")
 EXTENSION_FORMATS: dict[str, Format] = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -24,7 +47,22 @@ EXTENSION_FORMATS: dict[str, Format] = {
     ".json": "json",
     ".html": "html",
     ".htm": "html",
+    ".warc": "warc",
+    ".arc": "warc",
+    ".parquet": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
 }
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us"),
+}
+BATCH_ROWS = 65_536  # rows per batch for row-by-row formats and columnar files
+BATCH_TEXT_BYTES = 64 << 20  # or fewer, once the batch's text reaches this size
 
 
 class SourceConfig(BaseModel):
@@ -32,27 +70,48 @@ class SourceConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field(description="file or glob, relative to the recipe's directory")
+    path: str = Field(description="file, directory (format hf) or glob, relative to the recipe")
     license: str = Field(description="SPDX license id of this source, e.g. cc-by-4.0")
     name: str | None = Field(None, description="defaults to the file name without extension")
     format: Format | None = Field(None, description="defaults to the file extension")
     text: str | None = Field(None, description="text column, or a dotted path into JSON objects")
+    text_template: str | None = Field(
+        None, description='builds the text from several columns, e.g. "{title}\\n\\n{body}"'
+    )
     id: str | None = Field(None, description="column holding a stable row id; else a content hash")
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="rename original columns: {old_name: new_name}"
+    )
+    types: dict[str, CastType] = Field(
+        default_factory=dict,
+        description="cast columns (by new name); values that do not cast are quarantined",
+    )
+    delimiter: str | None = Field(None, description="CSV delimiter; detected when not set")
+    encoding: str | None = Field(
+        None, description="CSV encoding; detected (UTF-8, BOMs, UTF-16, legacy) when not set"
+    )
+    block_bytes: int = Field(32 << 20, ge=1 << 16, description="CSV bytes parsed per block")
+    fetch: FetchConfig = Field(default_factory=FetchConfig, description="for format `urls`")
 
     @model_validator(mode="after")
     def _text_needed(self) -> SourceConfig:
-        if self.resolved_format() != "html" and not self.text:
+        if self.text and self.text_template:
+            raise ValueError(f"source {self.path!r}: set `text` or `text_template`, not both")
+        if self.resolved_format() not in WEB_FORMATS and not (self.text or self.text_template):
             raise ValueError(f"source {self.path!r} needs `text`: the column that holds the text")
         return self
 
     def resolved_format(self) -> Format:
         if self.format:
             return self.format
-        suffix = Path(self.path.replace("*", "x")).suffix.lower()
+        suffixes = [s.lower() for s in Path(self.path.replace("*", "x")).suffixes]
+        while suffixes and suffixes[-1] in COMPRESSED:
+            suffixes.pop()
+        suffix = suffixes[-1] if suffixes else ""
         if suffix not in EXTENSION_FORMATS:
             raise ValueError(
                 f"source {self.path!r}: cannot tell the format from {suffix!r}; "
-                f"set `format` to one of {sorted(set(EXTENSION_FORMATS.values()))}"
+                f"set `format` to one of {sorted(set(EXTENSION_FORMATS.values()) | {'urls', 'hf'})}"
             )
         return EXTENSION_FORMATS[suffix]
 
@@ -60,10 +119,12 @@ class SourceConfig(BaseModel):
         return self.name or Path(self.path).name.split("*")[0].split(".")[0] or "source"
 
 
-def expand_paths(pattern: str, base_dir: Path) -> list[Path]:
-    """Files matching a path or glob, sorted so that load order (and so ids) is deterministic."""
+def expand_paths(pattern: str, base_dir: Path, directories: bool = False) -> list[Path]:
+    """Files (or dataset directories) matching a path or glob, sorted so that load order, and
+    so ids and row order, are deterministic."""
     full = pattern if Path(pattern).is_absolute() else str(base_dir / pattern)
-    return sorted(Path(p) for p in glob.glob(full, recursive=True) if Path(p).is_file())
+    wanted = Path.is_dir if directories else Path.is_file
+    return sorted(Path(p) for p in glob.iglob(full, recursive=True) if wanted(Path(p)))
 
 
 def lookup(fields: dict[str, Any], dotted: str) -> Any:
@@ -79,77 +140,354 @@ def lookup(fields: dict[str, Any], dotted: str) -> Any:
     return value
 
 
-def _records(path: Path, fmt: Format) -> Iterator[Record]:
-    if fmt == "csv":
-        return read_csv(path)
-    if fmt == "tsv":
-        return read_csv(path, delimiter="\t")
-    if fmt == "jsonl":
-        return read_jsonl(path)
-    if fmt == "json":
-        return read_json_array(path)
-    return read_html_page(path)
+@dataclass
+class _SourceState:
+    """What one source's load accumulates: spooled rows, quarantine, and CSV type evidence."""
+
+    source: SourceConfig
+    name: str
+    spool: TableSpool
+    quarantine: QuarantineLog
+    template_fields: list[str]
+    numeric_kinds: dict[str, set[str]] = field(default_factory=dict)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    pending_bytes: int = 0
+
+    def quarantine_record(self, shown: str, record: Record) -> None:
+        where = f"{shown}:{record.line}" if record.line is not None else shown
+        detail = (
+            f"{where}: {record.detail}" if not record.detail.startswith(where) else record.detail
+        )
+        self.quarantine.add(where, record.reason, detail, record.raw)
 
 
-def load_source(source: SourceConfig, base_dir: Path) -> LoadResult:
+def load_source(source: SourceConfig, base_dir: Path, cache_dir: Path | None = None) -> LoadResult:
     """Read every file of one source into rows with provenance; bad rows go to the quarantine."""
     name, fmt = source.resolved_name(), source.resolved_format()
-    paths = expand_paths(source.path, base_dir)
+    paths = expand_paths(source.path, base_dir, directories=fmt == "hf")
     if not paths:
         raise FileNotFoundError(
             f"source {name!r}: no file matches {source.path!r} under {base_dir}"
         )
-    quarantine = QuarantineLog(name, source.license)
-    rows: list[dict[str, Any]] = []
-    text_field = source.text or "text"
-    for path in paths:
-        shown = _display_path(path, base_dir)
-        for record in _records(path, fmt):
-            where = f"{shown}:{record.line}" if record.line else shown
-            if record.fields is None:
-                quarantine.add(where, record.reason, f"{where}: {record.detail}", record.raw)
-                continue
-            text = lookup(record.fields, text_field)
-            if not isinstance(text, str):
-                detail = f"{where}: field {text_field!r} is missing or not a string"
-                quarantine.add(
-                    where, "missing_text_field", detail, json.dumps(record.fields)[:2000]
-                )
-                continue
-            extra = {k: v for k, v in record.fields.items() if k not in (text_field, *CORE_COLUMNS)}
-            raw_id = record.fields.get(source.id) if source.id else None
-            row_id = str(raw_id) if raw_id not in (None, "") else content_id(name, text)
-            rows.append(
-                {
-                    "id": row_id,
-                    "text": text,
-                    "source": where,
-                    "source_name": name,
-                    "license": source.license,
-                    **extra,
-                }
-            )
-    unreadable = len(quarantine.rows)
+    template_fields = _template_fields(source.text_template) if source.text_template else []
+    state = _SourceState(
+        source, name, TableSpool(cache_dir), QuarantineLog(name, source.license), template_fields
+    )
+    try:
+        for path in paths:
+            shown = _display_path(path, base_dir)
+            if fmt in COLUMNAR_FORMATS:
+                for raw, lines, problems in _columnar_blocks(path, fmt, source):
+                    for record in problems:
+                        state.quarantine_record(shown, record)
+                    _add_columnar(state, raw, lines, shown, infer_numbers=fmt in ("csv", "tsv"))
+            else:
+                for record in _records(path, fmt, source):
+                    _add_record(state, record, shown)
+                _flush(state)
+        parts = state.spool.finish()
+    finally:
+        state.spool.discard()
+    table = unify_tables(parts)
+    table = _infer_numbers(table, state.numeric_kinds) if table is not None else _empty_rows()
+    unreadable = len(state.quarantine.rows)
     return LoadResult(
-        table=_to_table(rows),
-        quarantine=quarantine.to_table(),
-        rows_read=len(rows),
+        table=table,
+        quarantine=state.quarantine.to_table(),
+        rows_read=table.num_rows,
         rows_unreadable=unreadable,
-        per_source={name: {"rows_read": len(rows), "rows_unreadable": unreadable}},
+        per_source={
+            name: {"rows_read": table.num_rows, "rows_unreadable": unreadable, "files": len(paths)}
+        },
     )
 
 
-def load_sources(sources: list[SourceConfig], base_dir: Path) -> LoadResult:
+def load_sources(
+    sources: list[SourceConfig], base_dir: Path, cache_dir: Path | None = None
+) -> LoadResult:
     """Load all sources in recipe order and combine them into one table."""
-    results = [load_source(source, base_dir) for source in sources]
-    table = pa.concat_tables([r.table for r in results], promote_options="permissive")
+    results = [load_source(source, base_dir, cache_dir) for source in sources]
     return LoadResult(
-        table=table,
+        table=unify_tables([r.table for r in results]),
         quarantine=pa.concat_tables([r.quarantine for r in results]),
         rows_read=sum(r.rows_read for r in results),
         rows_unreadable=sum(r.rows_unreadable for r in results),
         per_source={k: v for r in results for k, v in r.per_source.items()},
     )
+
+
+def _records(path: Path, fmt: Format, source: SourceConfig) -> Iterator[Record]:
+    if fmt == "jsonl":
+        return read_jsonl(path)
+    if fmt == "json":
+        return read_json_array(path)
+    if fmt == "warc":
+        return read_warc(path)
+    if fmt == "urls":
+        return read_url_list(path, source.fetch)
+    return read_html_page(path)
+
+
+def _columnar_blocks(
+    path: Path, fmt: Format, source: SourceConfig
+) -> Iterator[tuple[pa.Table, np.ndarray, list[Record]]]:
+    """(columns, 1-based line or row number of each row, unreadable rows) per block."""
+    if fmt in ("csv", "tsv"):
+        delimiter = source.delimiter or ("\t" if fmt == "tsv" else None)
+        reader = CsvReader(path, delimiter, source.encoding, source.block_bytes)
+        for block in reader.blocks():
+            yield block.table, block.lines, block.problems
+        return
+    start = 1
+    for batch in _columnar_batches(path, fmt):
+        yield batch, np.arange(start, start + batch.num_rows, dtype=np.int64), []
+        start += batch.num_rows
+
+
+def _columnar_batches(path: Path, fmt: Format) -> Iterator[pa.Table]:
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
+            yield pa.Table.from_batches([batch])
+    elif fmt == "arrow":
+        import pyarrow.ipc as ipc
+
+        source = pa.memory_map(str(path))
+        try:
+            reader = ipc.open_file(source)
+            batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+        except pa.ArrowInvalid:
+            source.seek(0)
+            batches = iter(ipc.open_stream(source))
+        for batch in batches:
+            yield pa.Table.from_batches([batch])
+    else:
+        from datasets import DatasetDict, load_from_disk
+
+        loaded = load_from_disk(str(path))
+        splits = loaded.items() if isinstance(loaded, DatasetDict) else [(None, loaded)]
+        for split, dataset in sorted(splits, key=lambda item: item[0] or ""):
+            for batch in dataset.with_format("arrow").iter(batch_size=BATCH_ROWS):
+                yield (
+                    batch
+                    if split is None
+                    else batch.append_column(
+                        "split", pa.array([split] * batch.num_rows, pa.string())
+                    )
+                )
+
+
+def _add_columnar(
+    state: _SourceState, raw: pa.Table, lines: np.ndarray, shown: str, infer_numbers: bool
+) -> None:
+    """Turn one block of original columns into rows (vectorised) and spool them."""
+    if raw.num_rows == 0:
+        return
+    source = state.source
+    text = _columnar_text(state, raw, shown)
+    missing = pc.is_null(text)
+    if pc.any(missing).as_py():
+        missing_np = missing.to_numpy(zero_copy_only=False)
+        what = source.text or source.text_template
+        for line, row in zip(lines[missing_np], raw.filter(missing).to_pylist(), strict=True):
+            detail = f"field {what!r} is missing or not a string"
+            record = Record(int(line), reason="missing_text_field", detail=detail, raw=_dump(row))
+            state.quarantine_record(shown, record)
+        keep = pc.invert(missing)
+        raw, text, lines = raw.filter(keep), text.filter(keep), lines[~missing_np]
+        if raw.num_rows == 0:
+            return
+    ids = _ids(state, raw, text)
+    where = pc.binary_join_element_wise(f"{shown}:", pa.array(lines).cast(pa.string()), "")
+    table = pa.table(
+        {
+            "id": ids,
+            "text": text,
+            "source": where,
+            "source_name": pa.repeat(state.name, raw.num_rows),
+            "license": pa.repeat(source.license, raw.num_rows),
+        }
+    )
+    for column_name in raw.column_names:
+        if column_name == source.text or column_name in CORE_COLUMNS:
+            continue
+        new_name = source.columns.get(column_name, column_name)
+        column = raw[column_name]
+        if infer_numbers and new_name not in source.types:
+            _note_numeric_kinds(state.numeric_kinds, new_name, column)
+        table = table.append_column(new_name, column)
+    state.spool.write(_apply_types(state, table))
+
+
+def _columnar_text(state: _SourceState, raw: pa.Table, shown: str) -> pa.ChunkedArray:
+    """The text of each row (null where missing): one column, or the template filled in."""
+    source = state.source
+    names = state.template_fields or [source.text or ""]
+    absent = [n for n in names if n not in raw.column_names]
+    if absent:
+        raise ValueError(
+            f"source {state.name!r}: {shown} has no column {absent[0]!r}; "
+            f"its columns are {raw.column_names}"
+        )
+    if not state.template_fields:
+        column = raw[names[0]]
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            return column.cast(pa.string())
+        return pa.chunked_array([pa.nulls(raw.num_rows, pa.string())])
+    pieces: list[Any] = []
+    for literal, field_name, _, _ in string.Formatter().parse(source.text_template or ""):
+        if literal:
+            pieces.append(literal)
+        if field_name:
+            pieces.append(pc.fill_null(raw[field_name].cast(pa.string()), ""))
+    return pc.binary_join_element_wise(*pieces, "")
+
+
+def _ids(state: _SourceState, raw: pa.Table, text: pa.ChunkedArray) -> pa.Array:
+    """Ids from the id column; a content hash where the column is empty or absent."""
+    id_column = state.source.id
+    if id_column and id_column in raw.column_names:
+        given = raw[id_column].cast(pa.string())
+        empty = pc.fill_null(pc.equal(given, ""), True).to_numpy(zero_copy_only=False)
+    else:
+        given, empty = None, np.ones(raw.num_rows, dtype=bool)
+    if not empty.any():
+        return given
+    prefix = f"{state.name}\0".encode()
+    texts = text.cast(pa.binary()).to_pylist() if empty.all() else None
+    if texts is not None:
+        return pa.array([hashlib.sha256(prefix + t).hexdigest()[:20] for t in texts], pa.string())
+    values = given.to_pylist()
+    all_texts = text.to_pylist()
+    for i in np.flatnonzero(empty):
+        values[i] = content_id(state.name, all_texts[i])
+    return pa.array(values, pa.string())
+
+
+def _note_numeric_kinds(kinds: dict[str, set[str]], name: str, column: pa.ChunkedArray) -> None:
+    """Narrow which numeric types every non-empty value of a string column parses as."""
+    possible = kinds.setdefault(name, {"int64", "float64", "empty"})
+    if not possible - {"empty"} or not pa.types.is_string(column.type):
+        possible.clear()
+        return
+    head = column.slice(0, 1000)
+    for values in (head.filter(pc.not_equal(head, "")), column.filter(pc.not_equal(column, ""))):
+        if len(values):
+            possible.discard("empty")
+        for kind in sorted(possible - {"empty"}):
+            try:
+                values.cast(ARROW_TYPES[kind])
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                possible.discard(kind)
+        if not possible - {"empty"}:
+            return
+
+
+def _infer_numbers(table: pa.Table, kinds: dict[str, set[str]]) -> pa.Table:
+    """CSV columns whose every non-empty value is a number become int64 or float64."""
+    for name, possible in kinds.items():
+        if "empty" in possible or not possible:
+            continue
+        target = ARROW_TYPES["int64" if "int64" in possible else "float64"]
+        column = table[name]
+        position = table.schema.get_field_index(name)
+        values = pc.if_else(pc.equal(column, ""), None, column).cast(target)
+        table = table.set_column(position, name, values)
+    return table
+
+
+def _apply_types(state: _SourceState, table: pa.Table) -> pa.Table:
+    """Cast the recipe's `types`; rows with a value that does not cast are quarantined."""
+    for name, kind in state.source.types.items():
+        if name not in table.column_names:
+            continue
+        target, column = ARROW_TYPES[kind], table[name]
+        try:
+            cast = column.cast(target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            bad = np.array([not _casts(v, target) for v in column.to_pylist()])
+            for row in table.filter(pa.array(bad)).to_pylist():
+                detail = f"{row['source']}: column {name!r} value {row[name]!r} is not {kind}"
+                state.quarantine.add(row["source"], "cast_error", detail, _dump(row), row["id"])
+            table = table.filter(pa.array(~bad))
+            cast = table[name].cast(target)
+        table = table.set_column(table.schema.get_field_index(name), name, cast)
+    return table
+
+
+def _casts(value: Any, target: pa.DataType) -> bool:
+    try:
+        pa.array([value]).cast(target)
+        return True
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return False
+
+
+def _add_record(state: _SourceState, record: Record, shown: str) -> None:
+    """One row-by-row record: quarantine it, or buffer its row for the next spooled batch."""
+    if record.fields is None:
+        state.quarantine_record(shown, record)
+        return
+    source = state.source
+    where = f"{shown}:{record.line}" if record.line is not None else shown
+    text_field = source.text or "text"
+    if state.template_fields:
+        values = {name: lookup(record.fields, name) for name in state.template_fields}
+        text = None if all(v is None for v in values.values()) else _fill(source, values)
+    else:
+        text = lookup(record.fields, text_field)
+    if not isinstance(text, str):
+        what = source.text_template or text_field
+        detail = f"field {what!r} is missing or not a string"
+        state.quarantine_record(
+            shown, Record(record.line, None, "missing_text_field", detail, _dump(record.fields))
+        )
+        return
+    extra = {
+        source.columns.get(k, k): v
+        for k, v in record.fields.items()
+        if k not in (text_field, *CORE_COLUMNS)
+    }
+    raw_id = record.fields.get(source.id) if source.id else None
+    row_id = str(raw_id) if raw_id not in (None, "") else content_id(state.name, text)
+    state.pending.append(
+        {
+            "id": row_id,
+            "text": text,
+            "source": where,
+            "source_name": state.name,
+            "license": source.license,
+            **extra,
+        }
+    )
+    state.pending_bytes += len(text)
+    if len(state.pending) >= BATCH_ROWS or state.pending_bytes >= BATCH_TEXT_BYTES:
+        _flush(state)
+
+
+def _fill(source: SourceConfig, values: dict[str, Any]) -> str:
+    shown = {k: "" if v is None else v for k, v in values.items()}
+    pieces = []
+    for literal, field_name, _, _ in string.Formatter().parse(source.text_template or ""):
+        pieces.append(literal)
+        if field_name:
+            value = shown[field_name]
+            pieces.append(value if isinstance(value, str) else json.dumps(value))
+    return "".join(pieces)
+
+
+def _flush(state: _SourceState) -> None:
+    if state.pending:
+        state.spool.write(_apply_types(state, _to_table(state.pending)))
+    state.pending, state.pending_bytes = [], 0
+
+
+def _template_fields(template: str) -> list[str]:
+    fields = [f for _, f, _, _ in string.Formatter().parse(template) if f]
+    if not fields:
+        raise ValueError(f"text_template {template!r} names no field, e.g. '{{title}} {{body}}'")
+    return list(dict.fromkeys(fields))
 
 
 def _display_path(path: Path, base_dir: Path) -> str:
@@ -159,18 +497,20 @@ def _display_path(path: Path, base_dir: Path) -> str:
         return path.as_posix()
 
 
+def _dump(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)[:2000]
+
+
+def _empty_rows() -> pa.Table:
+    return pa.table({key: pa.array([], pa.string()) for key in CORE_COLUMNS})
+
+
 def _to_table(rows: list[dict[str, Any]]) -> pa.Table:
-    """Rows to Arrow: core columns as strings, numeric-looking ones as numbers, nested as JSON."""
-    columns: dict[str, list[Any]] = {}
+    """Row dicts to Arrow: core columns as strings, nested values as JSON, JSON types kept."""
+    names: dict[str, None] = {}
     for row in rows:
-        for key in row:
-            columns.setdefault(key, [])
-    for key in columns:
-        columns[key] = [row.get(key) for row in rows]
-    arrays = {key: _column_array(key, values) for key, values in columns.items()}
-    if not arrays:
-        arrays = {key: pa.array([], pa.string()) for key in CORE_COLUMNS}
-    return pa.table(arrays)
+        names.update(dict.fromkeys(row))
+    return pa.table({key: _column_array(key, [row.get(key) for row in rows]) for key in names})
 
 
 def _column_array(key: str, values: list[Any]) -> pa.Array:
@@ -178,14 +518,6 @@ def _column_array(key: str, values: list[Any]) -> pa.Array:
         return pa.array(values, pa.string())
     if any(isinstance(v, dict | list) for v in values):
         return pa.array([None if v is None else json.dumps(v, sort_keys=True) for v in values])
-    if all(v is None or isinstance(v, str) for v in values):
-        strings = pa.array(values, pa.string())
-        for numeric in (pa.int64(), pa.float64()):
-            try:
-                return pc.cast(pc.if_else(pc.equal(strings, ""), None, strings), numeric)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                continue
-        return strings
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):

@@ -26,7 +26,9 @@ def load(tmp_path: Path, name: str, data: bytes, **source) -> tuple:
 
 
 def test_csv_rows_and_each_bad_row_reason(tmp_path):
-    result, rows, bad = load(tmp_path, "r.csv", CSV, text="review", id="review_id")
+    result, rows, bad = load(
+        tmp_path, "r.csv", CSV, text="review", id="review_id", encoding="utf-8"
+    )
     assert [r["id"] for r in rows] == ["r1", "r3", "r6"]
     assert rows[1]["text"] == "spans\ntwo lines"
     assert rows[0]["source"] == "r.csv:2" and rows[1]["source"] == "r.csv:4"

@@ -1,0 +1,316 @@
+"""CSV/TSV at any size: pyarrow parses clean blocks, Python's csv module parses the rest exactly.
+
+The file is cut into blocks at row boundaries (a newline after an even number of quotes). A
+block is parsed by `pyarrow.csv` when it is provably clean: every row has the header's field
+count, every byte is valid UTF-8, no quote sits mid-field, and the newlines add up (no blank
+lines). Row line numbers then follow from the newlines inside each row. Any other block goes
+through the per-line Python path, which names the exact line and reason of each bad row, so
+the fast path never changes what is read, only how quickly.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import charset_normalizer
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from loaders.base import decode_strict
+from loaders.records import Record
+
+SNIFF_BYTES = 1 << 16
+DELIMITER_CANDIDATES = (",", "\t", ";", "|")
+QUOTE, LF, CR = ord('"'), ord("\n"), ord("\r")
+
+
+@dataclass
+class CsvBlock:
+    """Rows of one block as string columns named by the header, each row's first line, and
+    the block's unreadable rows."""
+
+    table: pa.Table
+    lines: np.ndarray
+    problems: list[Record] = field(default_factory=list)
+    fast: bool = True
+
+
+class Utf8Stream:
+    """A file (maybe compressed) as a stream of UTF-8 bytes, whatever its encoding.
+
+    Bytes the detected encoding cannot decode pass through unchanged, so they later show up as
+    invalid UTF-8 on their own line instead of being replaced silently.
+    """
+
+    def __init__(self, path: Path, encoding: str | None) -> None:
+        self._raw = pa.input_stream(str(path), compression="detect")
+        head = self._raw.read(SNIFF_BYTES)
+        self.encoding = encoding or detect_encoding(head)
+        self._decoder = None
+        if self.encoding.replace("-", "").replace("_", "").lower() in ("utf8", "utf8sig"):
+            head = head.removeprefix(codecs.BOM_UTF8)
+        else:
+            self._decoder = codecs.getincrementaldecoder(self.encoding)("surrogateescape")
+        self._pending = self._transcode(head, final=False)
+
+    def read(self, size: int) -> bytes:
+        """Up to about `size` bytes of UTF-8; b"" at the end of the file."""
+        while len(self._pending) < size:
+            chunk = self._raw.read(size)
+            self._pending += self._transcode(chunk, final=not chunk)
+            if not chunk:
+                break
+        out, self._pending = self._pending, b""
+        return out
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def _transcode(self, data: bytes, final: bool) -> bytes:
+        if self._decoder is None:
+            return data
+        return self._decoder.decode(data, final).encode("utf-8", "surrogateescape")
+
+
+def detect_encoding(head: bytes) -> str:
+    """BOMs first; then UTF-8 when the sample decodes (a cut-off last character is fine); else
+    charset-normalizer's best guess among legacy encodings such as cp1252 or latin-1."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as err:
+        if err.start >= len(head) - 3 and err.reason == "unexpected end of data":
+            return "utf-8"
+    best = charset_normalizer.from_bytes(head).best()
+    return best.encoding if best is not None else "utf-8"
+
+
+def detect_delimiter(head: bytes) -> str:
+    """The candidate that occurs most often in the header line (outside quotes)."""
+    first_line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    unquoted = first_line.split('"')[::2]
+    counts = {d: sum(part.count(d) for part in unquoted) for d in DELIMITER_CANDIDATES}
+    best = max(DELIMITER_CANDIDATES, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+class CsvReader:
+    """Reads one CSV file in blocks of about `block_size` bytes; see the module docstring."""
+
+    def __init__(
+        self, path: Path, delimiter: str | None, encoding: str | None, block_size: int
+    ) -> None:
+        self.path = path
+        self.block_size = block_size
+        self.stream = Utf8Stream(path, encoding)
+        self.buf = b""
+        self.line = 1  # physical line number of buf[0]
+        self.eof = False
+        self._fill(SNIFF_BYTES)
+        self.delimiter = delimiter or detect_delimiter(self.buf)
+        self._boundary = np.array([ord(self.delimiter), LF, CR, QUOTE], dtype=np.uint8)
+        header_block = self._exact(target=1, header=True)
+        self.header: list[str] = header_block.table.column_names
+        self.header_problems = header_block.problems
+
+    def blocks(self) -> Iterator[CsvBlock]:
+        if self.header_problems:
+            yield CsvBlock(_empty(self.header), np.zeros(0, np.int64), self.header_problems)
+        try:
+            while True:
+                self._fill(self.block_size)
+                if not self.buf:
+                    return
+                cut = self._safe_cut()
+                block = self._fast(self.buf[:cut]) if cut else None
+                if block is not None:
+                    self.line += self.buf.count(b"\n", 0, cut)
+                    self.buf = self.buf[cut:]
+                    yield block
+                else:
+                    yield self._exact(target=cut or len(self.buf))
+        finally:
+            self.stream.close()
+
+    def _fill(self, size: int) -> None:
+        while not self.eof and len(self.buf) < size:
+            chunk = self.stream.read(max(size - len(self.buf), SNIFF_BYTES))
+            if not chunk:
+                self.eof = True
+                if self.buf and not self.buf.endswith(b"\n"):
+                    self.buf += b"\n"  # a last row without a newline ends at the end of file
+            self.buf += chunk
+
+    def _safe_cut(self) -> int:
+        """End of the last complete row in the buffer, judged by quote parity; 0 if unsure."""
+        end = self.buf.rfind(b"\n")
+        quotes = self.buf.count(b'"', 0, end)
+        for _ in range(16):
+            if end < 0:
+                return 0
+            if quotes % 2 == 0:
+                return end + 1
+            previous = self.buf.rfind(b"\n", 0, end)
+            quotes -= self.buf.count(b'"', previous + 1, end)
+            end = previous
+        return 0
+
+    def _fast(self, block: bytes) -> CsvBlock | None:
+        """Parse a block with pyarrow, or None when the block needs the exact path."""
+        has_quotes = b'"' in block
+        if has_quotes and self._mid_field_quote(block):
+            return None
+        problems: list[object] = []
+
+        def invalid_row(row: object) -> str:
+            problems.append(row)
+            return "skip"
+
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(block),
+                read_options=pacsv.ReadOptions(
+                    column_names=self.header, block_size=max(1 << 20, len(block) // 4)
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.delimiter,
+                    newlines_in_values=has_quotes,
+                    invalid_row_handler=invalid_row,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in self.header},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None  # invalid UTF-8 or a parse error: the exact path names the line
+        if problems:
+            return None
+        newlines = block.count(b"\n")
+        if has_quotes:
+            per_row = np.ones(table.num_rows, np.int64)
+            for column in table.columns:
+                counts = pc.count_substring(column, "\n")
+                per_row += counts.to_numpy(zero_copy_only=False)
+        else:
+            per_row = None
+        total = int(per_row.sum()) if per_row is not None else table.num_rows
+        if total != newlines:
+            return None  # blank lines were skipped: only the exact path can number the rows
+        if per_row is None:
+            lines = np.arange(self.line, self.line + table.num_rows, dtype=np.int64)
+        else:
+            lines = self.line + np.concatenate(([0], np.cumsum(per_row[:-1])))
+        return CsvBlock(table, lines)
+
+    def _mid_field_quote(self, block: bytes) -> bool:
+        """A quote with a non-boundary byte on both sides (`"a"b`): Python's strict csv rejects
+        it and pyarrow does not, so such blocks take the exact path."""
+        data = np.frombuffer(block, np.uint8)
+        positions = np.flatnonzero(data == QUOTE)
+        inner = positions[(positions > 0) & (positions < len(data) - 1)]
+        before = np.isin(data[inner - 1], self._boundary, invert=True)
+        after = np.isin(data[inner + 1], self._boundary, invert=True)
+        return bool(np.any(before & after))
+
+    def _exact(self, target: int, header: bool = False) -> CsvBlock:
+        """Parse rows with Python's csv module from the start of the buffer until at least
+        `target` bytes are consumed (pulling more of the file for a row that runs past it)."""
+        consumed = 0
+        lines_seen = 0
+        numbers: list[int] = []  # physical line number of each line handed to the csv reader
+        texts: list[str] = []
+        problems: list[Record] = []
+        pending_bad: list[Record] = []
+
+        def decoded_lines() -> Iterator[str]:
+            nonlocal consumed, lines_seen
+            while True:
+                end = self.buf.find(b"\n", consumed)
+                while end < 0 and not self.eof:
+                    self._fill(len(self.buf) + self.block_size)
+                    end = self.buf.find(b"\n", consumed)
+                if end < 0:
+                    return
+                raw = self.buf[consumed : end + 1]
+                number = self.line + lines_seen
+                consumed, lines_seen = end + 1, lines_seen + 1
+                text, error = decode_strict(raw)
+                if text is None:
+                    shown = raw.decode("utf-8", "replace")
+                    pending_bad.append(
+                        Record(number, reason="invalid_utf8", detail=error, raw=shown)
+                    )
+                    continue
+                numbers.append(number)
+                texts.append(text)
+                yield text
+
+        reader = csv.reader(decoded_lines(), delimiter=self.delimiter, strict=True)
+        rows: list[list[str]] = []
+        row_lines: list[int] = []
+        names: list[str] | None = None if header else self.header
+        used = 0  # lines the reader had consumed before the current record
+        while consumed < target or (header and names is None):
+            try:
+                row, error = next(reader), None
+            except StopIteration:
+                break
+            except csv.Error as err:
+                row, error = None, err
+            start = numbers[used] if used < len(numbers) else self.line + lines_seen
+            raw = "".join(texts[used : reader.line_num])
+            used = reader.line_num
+            problems.extend(pending_bad)
+            pending_bad.clear()
+            if error is not None:
+                detail = str(error)
+                problems.append(Record(start, reason="csv_parse_error", detail=detail, raw=raw))
+            elif not row:
+                continue
+            elif names is None:
+                names = _unique_names(row)
+            elif len(row) != len(names):
+                detail = f"expected {len(names)} fields, found {len(row)}"
+                problems.append(Record(start, reason="field_count", detail=detail, raw=raw))
+            else:
+                rows.append(row)
+                row_lines.append(start)
+        problems.extend(pending_bad)
+        self.buf = self.buf[consumed:]
+        self.line += lines_seen
+        names = names or []
+        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        table = pa.table(
+            {
+                name: pa.array(values, pa.string())
+                for name, values in zip(names, columns, strict=True)
+            }
+        )
+        return CsvBlock(table, np.array(row_lines, np.int64), problems, fast=False)
+
+
+def _unique_names(row: list[str]) -> list[str]:
+    """Header names, with repeats suffixed `_2`, `_3` so that no column is lost."""
+    seen: dict[str, int] = {}
+    names = []
+    for name in row:
+        name = name.strip() or "column"
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return names
+
+
+def _empty(names: list[str]) -> pa.Table:
+    return pa.table({name: pa.array([], pa.string()) for name in names})
