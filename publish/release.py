@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -9,21 +10,68 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import xxhash
 
-from publish.store import MANIFEST, bump_version, latest_version, read_manifest, sha256_file
+from publish.splits import SPLIT_FILE_SUFFIX
+from publish.store import (
+    MANIFEST,
+    bump_version,
+    newest_version,
+    read_manifest,
+    resolve_version,
+    sha256_file,
+)
 
 PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
+MANIFEST_FORMAT = 2
+
+# sha256 of files computed while they were written, keyed by path and checked against size and
+# mtime, so the manifest does not read every byte a second time.
+_written_digests: dict[str, tuple[int, int, str]] = {}
 
 
 def split_path(split: str) -> str:
     """Hub naming, so `load_dataset` and the dataset viewer find the splits without config."""
-    return f"data/{split}-00000-of-00001.parquet"
+    return f"data/{split}{SPLIT_FILE_SUFFIX}"
+
+
+class _DigestSink:
+    """A write-only file for Arrow writers: feeds a digest, and a real file when one is given."""
+
+    def __init__(self, digest: Any, handle: Any = None) -> None:
+        self.digest = digest
+        self.handle = handle
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.handle.write(data) if self.handle else len(data)
+
+    def flush(self) -> None:
+        if self.handle:
+            self.handle.flush()
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
+    """Write one Parquet file and remember its sha256 for the manifest."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, **PARQUET_OPTIONS)
+    with open(path, "wb") as handle:
+        digest = hashlib.sha256()
+        sink = pa.PythonFile(_DigestSink(digest, handle), mode="w")
+        pq.write_table(table, sink, **PARQUET_OPTIONS)
+    stat = path.stat()
+    _written_digests[str(path)] = (stat.st_size, stat.st_mtime_ns, digest.hexdigest())
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, reusing the one computed by `write_parquet` if the file is unchanged."""
+    stat = path.stat()
+    known = _written_digests.get(str(path))
+    if known and known[:2] == (stat.st_size, stat.st_mtime_ns):
+        return known[2]
+    return sha256_file(path)
 
 
 def table_schema(table: pa.Table) -> dict[str, str]:
@@ -31,24 +79,34 @@ def table_schema(table: pa.Table) -> dict[str, str]:
 
 
 def data_fingerprint(splits: dict[str, pa.Table]) -> str:
-    """A fingerprint of the published rows: the same rows in the same order give the same value."""
+    """A fingerprint of the published rows: the same rows in the same order give the same value.
+
+    It hashes the Arrow IPC stream with xxh3-128 (change detection, not a security checksum;
+    the manifest's sha256 values are those), so it costs a fraction of writing Parquet.
+    """
     digest = hashlib.sha256()
     for name in sorted(splits):
-        sink = pa.BufferOutputStream()
-        pq.write_table(splits[name], sink, **PARQUET_OPTIONS)
-        digest.update(name.encode() + b"\0" + hashlib.sha256(sink.getvalue()).digest())
+        table = splits[name]
+        split_digest = xxhash.xxh3_128()
+        sink = pa.PythonFile(_DigestSink(split_digest), mode="w")
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            for batch in table.to_batches():
+                writer.write_batch(batch)
+        digest.update(name.encode() + b"\0" + split_digest.digest())
     return digest.hexdigest()
 
 
 @dataclass
 class ReleasePlan:
-    """The version a run will publish, decided against the current `latest`."""
+    """The version a run will publish, decided against the newest published version."""
 
     version: str
     parent: str | None
     fingerprint: str
     unchanged: bool
     changes: dict[str, dict[str, int]] = field(default_factory=dict)
+    schema_changes: dict[str, Any] = field(default_factory=dict)
+    parent_removed_by_reason: dict[str, int] = field(default_factory=dict)
 
 
 def plan_release(
@@ -56,37 +114,126 @@ def plan_release(
 ) -> ReleasePlan:
     """Pick the next version and count rows added and removed per split against the parent."""
     fingerprint = data_fingerprint(splits)
-    parent = latest_version(dataset_dir)
+    parent = newest_version(dataset_dir)
     previous = read_manifest(dataset_dir / parent) if parent else None
     unchanged = previous is not None and previous["fingerprint"] == fingerprint and not forced
     schema = table_schema(next(iter(splits.values())))
     version = parent if unchanged else forced or bump_version(previous, schema, sources)
-    changes = {}
-    for name, table in splits.items():
-        new_ids = set(table["id"].to_pylist())
-        old_ids = _parent_ids(dataset_dir / parent, name) if parent else set()
-        changes[name] = {
-            "rows": table.num_rows,
-            "added": len(new_ids - old_ids),
-            "removed": len(old_ids - new_ids),
-        }
-    return ReleasePlan(version, None if unchanged else parent, fingerprint, unchanged, changes)
+    changes = {
+        name: row_changes(table["id"], _split_ids(dataset_dir / parent, name) if parent else None)
+        for name, table in splits.items()
+    }
+    return ReleasePlan(
+        version=version,
+        parent=None if unchanged else parent,
+        fingerprint=fingerprint,
+        unchanged=unchanged,
+        changes=changes,
+        schema_changes=schema_changes(previous["schema"] if previous else {}, schema),
+        parent_removed_by_reason=(previous or {}).get("stats", {}).get("removed_by_reason", {}),
+    )
 
 
-def _parent_ids(version_dir: Path, split: str) -> set[str]:
+def row_changes(new_ids: pa.ChunkedArray, old_ids: pa.Array | None) -> dict[str, int]:
+    """Rows, rows added and rows removed, by id (ids are unique within a dataset)."""
+    if old_ids is None or len(old_ids) == 0:
+        return {"rows": len(new_ids), "added": len(new_ids), "removed": 0}
+    kept = pc.sum(pc.is_in(new_ids, value_set=old_ids)).as_py() or 0
+    return {"rows": len(new_ids), "added": len(new_ids) - kept, "removed": len(old_ids) - kept}
+
+
+def schema_changes(old: dict[str, str], new: dict[str, str]) -> dict[str, Any]:
+    """Columns added, removed and retyped between two schemas (`{column: type}`)."""
+    return {
+        "added": {c: t for c, t in new.items() if c not in old},
+        "removed": {c: t for c, t in old.items() if c not in new},
+        "retyped": {c: [old[c], t] for c, t in new.items() if c in old and old[c] != t},
+    }
+
+
+def filter_count_changes(old: dict[str, int], new: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Rows removed per reason now, before, and the difference."""
+    return {
+        reason: {"rows": new.get(reason, 0), "parent": old.get(reason, 0)}
+        for reason in sorted(set(old) | set(new))
+    }
+
+
+def _split_ids(version_dir: Path, split: str) -> pa.Array | None:
     path = version_dir / split_path(split)
-    return set(pq.read_table(path, columns=["id"])["id"].to_pylist()) if path.exists() else set()
+    return pq.read_table(path, columns=["id"])["id"].combine_chunks() if path.exists() else None
 
 
 def render_changelog(name: str, plan: ReleasePlan, stats: dict[str, Any]) -> str:
+    """The version's CHANGELOG.md: row, schema and filter-count changes against the parent.
+
+    Takedowns appear as the `takedown` reason: a count, never the matched values.
+    """
     lines = [f"# {name} {plan.version}", ""]
     lines.append(f"Parent version: {plan.parent or 'none (first version)'}")
-    lines += ["", "| split | rows | added | removed |", "| --- | ---: | ---: | ---: |"]
-    for split, c in plan.changes.items():
+    lines += _row_change_lines(plan.changes)
+    lines += _schema_change_lines(plan.schema_changes if plan.parent else {})
+    removed = stats.get("removed_by_reason", {})
+    lines += _filter_change_lines(filter_count_changes(plan.parent_removed_by_reason, removed))
+    return "\n".join(lines) + "\n"
+
+
+def _row_change_lines(changes: dict[str, dict[str, int]]) -> list[str]:
+    lines = ["", "## Rows per split", ""]
+    lines += ["| split | rows | added | removed |", "| --- | ---: | ---: | ---: |"]
+    for split, c in changes.items():
         lines.append(f"| {split} | {c['rows']} | {c['added']} | {c['removed']} |")
-    lines += ["", "## Rows removed by curation", "", "| reason | rows |", "| --- | ---: |"]
-    for reason, count in sorted(stats.get("removed_by_reason", {}).items()):
-        lines.append(f"| {reason} | {count} |")
+    return lines
+
+
+def _schema_change_lines(changes: dict[str, Any]) -> list[str]:
+    lines = ["", "## Schema changes", ""]
+    rows = [f"| {c} | added | {t} |" for c, t in changes.get("added", {}).items()]
+    rows += [f"| {c} | removed | {t} |" for c, t in changes.get("removed", {}).items()]
+    rows += [f"| {c} | retyped | {a} → {b} |" for c, (a, b) in changes.get("retyped", {}).items()]
+    if not rows:
+        return [*lines, "None."]
+    return [*lines, "| column | change | type |", "| --- | --- | --- |", *rows]
+
+
+def _filter_change_lines(changes: dict[str, dict[str, int]]) -> list[str]:
+    lines = ["", "## Rows removed by curation", ""]
+    if not changes:
+        return [*lines, "None."]
+    lines += ["| reason | rows | parent | change |", "| --- | ---: | ---: | ---: |"]
+    for reason, c in changes.items():
+        lines.append(f"| {reason} | {c['rows']} | {c['parent']} | {c['rows'] - c['parent']:+d} |")
+    return lines
+
+
+def diff_versions(dataset_dir: Path, old: str, new: str) -> dict[str, Any]:
+    """What changed from version `old` to version `new`: rows per split, schema, filter counts."""
+    old_dir, new_dir = resolve_version(dataset_dir, old), resolve_version(dataset_dir, new)
+    old_manifest, new_manifest = read_manifest(old_dir), read_manifest(new_dir)
+    splits = list(dict.fromkeys([*new_manifest.get("rows", {}), *old_manifest.get("rows", {})]))
+    rows = {}
+    for split in splits:
+        new_ids = _split_ids(new_dir, split)
+        new_ids = new_ids if new_ids is not None else pa.array([], pa.string())
+        rows[split] = row_changes(pa.chunked_array([new_ids]), _split_ids(old_dir, split))
+    return {
+        "from": old_dir.name,
+        "to": new_dir.name,
+        "rows": rows,
+        "schema": schema_changes(old_manifest["schema"], new_manifest["schema"]),
+        "removed_by_reason": filter_count_changes(
+            old_manifest.get("stats", {}).get("removed_by_reason", {}),
+            new_manifest.get("stats", {}).get("removed_by_reason", {}),
+        ),
+        "fingerprint_changed": old_manifest["fingerprint"] != new_manifest["fingerprint"],
+    }
+
+
+def render_diff(diff: dict[str, Any]) -> str:
+    lines = [f"{diff['from']} → {diff['to']}"]
+    lines += _row_change_lines(diff["rows"])
+    lines += _schema_change_lines(diff["schema"])
+    lines += _filter_change_lines(diff["removed_by_reason"])
     return "\n".join(lines) + "\n"
 
 
@@ -96,6 +243,7 @@ def write_manifest(version_dir: Path, manifest: dict[str, Any]) -> None:
     for path in sorted(version_dir.rglob("*")):
         if path.is_file() and path.name != MANIFEST:
             relative = path.relative_to(version_dir).as_posix()
-            files[relative] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
-    body = {**manifest, "files": files}
+            files[relative] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    body = {"manifest_format": MANIFEST_FORMAT, "created": created, **manifest, "files": files}
     (version_dir / MANIFEST).write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")

@@ -66,8 +66,15 @@ def list_versions(dataset_dir: Path) -> list[str]:
 
 
 def latest_version(dataset_dir: Path) -> str | None:
+    """The version `latest` points at: the newest approved one (None before the first)."""
     link = dataset_dir / LATEST
     return os.readlink(link) if link.is_symlink() else None
+
+
+def newest_version(dataset_dir: Path) -> str | None:
+    """The highest published version, approved or not: the parent of the next one."""
+    versions = list_versions(dataset_dir)
+    return versions[-1] if versions else None
 
 
 def read_manifest(version_dir: Path) -> dict:
@@ -128,36 +135,75 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def publish_atomically(dataset_dir: Path, version: str, write: Callable[[Path], None]) -> Path:
-    """Let `write` fill a staging directory, then rename it to `version` and point `latest` at it.
+def publish_atomically(
+    dataset_dir: Path, version: str, write: Callable[[Path], None], make_latest: bool = True
+) -> Path:
+    """Let `write` fill a staging directory, then rename it to `version` in one step.
 
-    Call this while holding `publish_lock`. A crash at any point leaves only a hidden
-    `.staging-*` directory behind, which no reader lists and the next publish removes.
+    Call this while holding `publish_lock`. Files are fsynced before the rename and the
+    directory after it, so a crash at any point leaves either no version or a complete one;
+    a crash before the rename leaves only a hidden `.staging-*` directory, which no reader lists
+    and the next publish removes. `make_latest=False` publishes without moving `latest`, for
+    versions that still need approval (`point_latest` moves it later).
     """
     parse_version(version)
     final = dataset_dir / version
     if final.exists():
         raise FileExistsError(f"{final} already exists; published versions are immutable")
-    for stale in dataset_dir.glob(".staging-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    remove_stale_staging(dataset_dir)
     staging = dataset_dir / f".staging-{version}-{uuid.uuid4().hex}"
     staging.mkdir(parents=True)
     try:
         write(staging)
         _fsync_tree(staging)
         os.rename(staging, final)
+        _fsync_directory(dataset_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    point_latest(dataset_dir, version)
+    if make_latest:
+        point_latest(dataset_dir, version)
     return final
+
+
+def remove_stale_staging(dataset_dir: Path) -> list[str]:
+    """Remove what a crashed publish left behind; call only while holding `publish_lock`."""
+    stale = sorted(dataset_dir.glob(".staging-*")) + sorted(dataset_dir.glob(".latest-*"))
+    for path in stale:
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+    return [p.name for p in stale]
 
 
 def point_latest(dataset_dir: Path, version: str) -> None:
     """Swap the `latest` symlink in one rename, so readers see the old or the new target."""
+    resolve_version(dataset_dir, version)
     temporary = dataset_dir / f".latest-{uuid.uuid4().hex}"
     os.symlink(version, temporary)
     os.replace(temporary, dataset_dir / LATEST)
+    _fsync_directory(dataset_dir)
+
+
+def verify_version(version_dir: Path) -> list[str]:
+    """Recheck every file against the manifest; return one line per problem (empty: intact)."""
+    manifest = read_manifest(version_dir)
+    problems = []
+    for relative, entry in sorted(manifest["files"].items()):
+        path = version_dir / relative
+        if not path.is_file():
+            problems.append(f"{relative}: missing")
+        elif (size := path.stat().st_size) != entry["bytes"]:
+            problems.append(f"{relative}: {size} bytes, the manifest says {entry['bytes']}")
+        elif sha256_file(path) != entry["sha256"]:
+            problems.append(f"{relative}: sha256 does not match the manifest")
+    listed = set(manifest["files"]) | {MANIFEST}
+    for path in sorted(version_dir.rglob("*")):
+        relative = path.relative_to(version_dir).as_posix()
+        if path.is_file() and relative not in listed:
+            problems.append(f"{relative}: not in the manifest")
+    return problems
 
 
 def _fsync_tree(directory: Path) -> None:
@@ -165,3 +211,14 @@ def _fsync_tree(directory: Path) -> None:
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
+    for path in [directory, *(p for p in directory.rglob("*") if p.is_dir())]:
+        _fsync_directory(path)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make renames and new entries in `directory` durable."""
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
