@@ -484,13 +484,11 @@ GOOD_ADJ = [
     "sturdy",
     "well made",
     "solid",
-    "comfortable",
-    "reliable",
+    "well thought out",
     "thoughtfully designed",
-    "pleasant to use",
+    "hard wearing",
     "nicely finished",
-    "surprisingly light",
-    "tough",
+    "first rate",
 ]
 # How a product is named inside a sentence ("this pair of headphones").
 PRODUCT_NOUNS = {"headphones": "pair of headphones", "running shoes": "pair of running shoes"}
@@ -528,16 +526,16 @@ REVIEW_OPENERS = [
 ]
 REVIEW_PROS = [
     "{Pro}.",
-    "The {aspect} feels {good}, {softener}.",
-    "What sold me was the {aspect}, which is {good}.",
+    "The {aspect} {feel} {good}, {softener}.",
+    "What sold me was the {aspect}, which {is_} {good}.",
     "I was pleased to find that {pro}.",
     "Better still, {pro}.",
-    "The {aspect} is {good} and has held up well.",
+    "The {aspect} {is_} {good} and {has} held up well.",
     "Honestly, {pro}, which makes daily use easy.",
 ]
 REVIEW_CONS = [
     "My only complaint is that {con}.",
-    "The {aspect} is the weakest part of the design.",
+    "The {aspect} {is_} the weakest part of the design.",
     "Sadly, {con}.",
     "On the downside, {con}.",
     "One thing to know before buying: {con}.",
@@ -1468,31 +1466,37 @@ IDENTITY_POSTS = [
 NON_ENGLISH_POSTS = [
     (
         "fr",
+        "sourdough",
         "Bonjour à tous, je cherche des conseils pour faire lever une pâte à pain quand la "
         "cuisine reste froide en hiver.",
     ),
     (
         "de",
+        "bike commuting",
         "Hallo zusammen, ich habe am Wochenende mein altes Fahrrad repariert und fahre jetzt "
         "jeden Tag damit zur Arbeit.",
     ),
     (
         "es",
+        "vegetable garden",
         "Hola a todos, este año plantamos tomates y pimientos en el balcón y la cosecha fue "
         "mucho mejor de lo esperado.",
     ),
     (
         "it",
+        "houseplants",
         "Ciao a tutti, qualcuno sa come mantenere il basilico rigoglioso in vaso quando le "
         "giornate diventano più corte?",
     ),
     (
         "pt",
+        "coffee brewing",
         "Olá pessoal, comecei a fazer café coado em casa e gostaria de saber qual moagem "
         "vocês recomendam para o filtro de papel.",
     ),
     (
         "nl",
+        "vegetable garden",
         "Hallo allemaal, wij hebben vorige maand een moestuin aangelegd en de eerste "
         "radijsjes zijn al bijna klaar om te oogsten.",
     ),
@@ -1691,6 +1695,17 @@ def capitalize(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
+def aspect_slots(aspect: str) -> dict[str, str]:
+    """The aspect and verb forms that agree with it ("the zips are", "the lid is")."""
+    plural = aspect.endswith("s") and not aspect.endswith("ss")
+    return {
+        "aspect": aspect,
+        "is_": "are" if plural else "is",
+        "has": "have" if plural else "has",
+        "feel": "feel" if plural else "feels",
+    }
+
+
 def make_review(rng: random.Random) -> tuple[str, int, str, frozenset[str]]:
     """Return (product, rating, review text, content signature) assembled from the templates."""
     product = rng.choice(list(PRODUCTS))
@@ -1715,12 +1730,12 @@ def make_review(rng: random.Random) -> tuple[str, int, str, frozenset[str]]:
         signature.add(f"{product}/{opener}")
     pros = rng.sample(info["pros"], n_pros)
     for template, pro in zip(rng.sample(REVIEW_PROS, n_pros), pros, strict=True):
-        aspect = rng.choice(info["aspects"])
-        sentences.append(template.format(Pro=capitalize(pro), pro=pro, aspect=aspect, **slots))
+        aspect = aspect_slots(rng.choice(info["aspects"]))
+        sentences.append(template.format(Pro=capitalize(pro), pro=pro, **aspect, **slots))
     cons = rng.sample(info["cons"], n_cons)
     for template, con in zip(rng.sample(REVIEW_CONS, n_cons), cons, strict=True):
-        aspect = rng.choice(info["aspects"])
-        sentences.append(template.format(con=con, aspect=aspect, **slots))
+        aspect = aspect_slots(rng.choice(info["aspects"]))
+        sentences.append(template.format(con=con, **aspect, **slots))
     if rng.random() < 0.75 or len(sentences) < 2:
         sentences.append(rng.choice(REVIEW_CLOSERS[rating]).format(**slots))
     return product, rating, " ".join(sentences), frozenset(signature | set(pros) | set(cons))
@@ -1912,7 +1927,7 @@ def build_posts(rng: random.Random, pool: CleanPool, reviews: list[Row]) -> list
     originals = list(rows)
 
     def planted(category: str, text: str, topic: str | None = None, lang: str = "en") -> Row:
-        tags = TOPICS[topic or rng.choice(list(TOPICS))]["tags"]
+        tags = TOPICS[topic]["tags"] if topic else ["general"]
         return Row(
             text=text,
             category=category,
@@ -1943,8 +1958,8 @@ def build_posts(rng: random.Random, pool: CleanPool, reviews: list[Row]) -> list
         new.append((planted("toxic", text), None))
     for text in IDENTITY_POSTS:
         new.append((planted("identity_neutral", text), None))
-    for lang, text in NON_ENGLISH_POSTS:
-        new.append((planted("non_english", text, lang=lang), None))
+    for lang, topic, text in NON_ENGLISH_POSTS:
+        new.append((planted("non_english", text, topic, lang=lang), None))
     for target in SEARCH_TARGETS:
         if target["file"] == "posts.jsonl":
             row = planted("search_target", target["text"], target["topic"])
@@ -1999,15 +2014,15 @@ PAGE_PLANTED: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def article_paragraphs(rng: random.Random, topic: dict[str, Any], extra: str | None) -> list[str]:
-    """3-6 paragraphs of 120-400 words mixing the topic's own details with section templates."""
+    """3-6 paragraphs of 120-400 words: an intro, the topic's own details, then sections."""
     while True:
         season = rng.choice(SEASONS)
         slots = {
             key: topic[key] for key in ("subject", "group", "place", "tool", "problem", "outcome")
         }
         slots.update(Subject=capitalize(topic["subject"]), season=season)
-        n_paragraphs = rng.randint(3, 6)
-        sections = [0, *sorted(rng.sample(range(1, len(PAGE_SECTIONS)), n_paragraphs - 1))]
+        n_sections = rng.randint(2, 5)
+        sections = [0, *sorted(rng.sample(range(1, len(PAGE_SECTIONS)), n_sections - 1))]
         paragraphs = [
             [
                 PAGE_SECTIONS[i][j].format(**slots)
@@ -2015,10 +2030,8 @@ def article_paragraphs(rng: random.Random, topic: dict[str, Any], extra: str | N
             ]
             for i in sections
         ]
-        for offset, detail in enumerate(topic["details"]):
-            paragraphs[(offset + 1) % n_paragraphs].insert(1, detail)
-        if extra is not None:
-            paragraphs[n_paragraphs // 2].append(extra)
+        details = list(topic["details"]) + ([extra] if extra is not None else [])
+        paragraphs.insert(1, details)
         texts = [" ".join(p) for p in paragraphs]
         if 120 <= sum(len(t.split()) for t in texts) <= 400:
             return texts
