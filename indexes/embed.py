@@ -16,6 +16,7 @@ import string
 import tempfile
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,19 @@ def model_cache_id(config: IndexConfig) -> str:
     return f"{config.model}|max_seq_length={config.max_seq_length}"
 
 
+MAX_COALESCED = 256
+
+
+@dataclass
+class _PendingQueries:
+    """Query texts waiting for the encoder, and their result once another thread has it."""
+
+    texts: list[str]
+    vectors: np.ndarray | None = None
+    error: Exception | None = None
+    done: bool = False
+
+
 class Embedder:
     """Embeds rows with sentence-transformers; only cache misses reach the encoder."""
 
@@ -159,6 +173,8 @@ class Embedder:
         self.encoded_count = 0
         self._model: Any = None
         self._lock = threading.Lock()
+        self._pending: list[_PendingQueries] = []
+        self._pending_lock = threading.Lock()
 
     @property
     def model(self) -> Any:
@@ -192,8 +208,51 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed without the cache (queries): float32, normalised for cosine."""
-        return self._finish(self._encode_raw(texts, progress=False))
+        """Embed without the cache (queries): float32, normalised for cosine.
+
+        Concurrent callers are coalesced: whichever thread gets the model encodes every
+        waiting request in one batch, which is several times faster than one at a time.
+        """
+        request = _PendingQueries(list(texts))
+        with self._pending_lock:
+            self._pending.append(request)
+        model = self.model
+        while not request.done:
+            with self._lock:
+                if not request.done:
+                    with self._pending_lock:
+                        batch = self._take_pending()
+                    self._encode_pending(model, batch)
+        if request.error is not None:
+            raise request.error
+        assert request.vectors is not None
+        return self._finish(request.vectors)
+
+    def _take_pending(self) -> list[_PendingQueries]:
+        """Waiting requests, oldest first, up to MAX_COALESCED texts (at least one request)."""
+        taken, total = [], 0
+        while self._pending and (not taken or total + len(self._pending[0].texts) <= MAX_COALESCED):
+            request = self._pending.pop(0)
+            taken.append(request)
+            total += len(request.texts)
+        return taken
+
+    def _encode_pending(self, model: Any, batch: list[_PendingQueries]) -> None:
+        texts = [text for request in batch for text in request.texts]
+        try:
+            encoded = model.encode(
+                texts, batch_size=self.config.batch_size, show_progress_bar=False
+            )
+            vectors = np.asarray(encoded, dtype=np.float32).reshape(len(texts), -1)
+        except Exception as error:
+            for request in batch:
+                request.error, request.done = error, True
+            return
+        start = 0
+        for request in batch:
+            request.vectors = vectors[start : start + len(request.texts)]
+            request.done = True
+            start += len(request.texts)
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Embed through the cache: float32, L2-normalised for cosine, one row per text."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,12 @@ def test_fully_cached_run_never_loads_the_model(tmp_path: Path) -> None:
     cached = Embedder(QUIET, cache_dir=tmp_path)
     cached.embed(numbered_rows(5))
     assert cached.encoded_count == 0 and cached._model is None
+
+
+def test_concurrent_query_encoding_is_coalesced_without_mixing_results() -> None:
+    embedder = Embedder(QUIET)
+    texts = [f"question number {i} about topic {i % 5}" for i in range(24)]
+    expected = embedder.encode(texts)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda i: embedder.encode(texts[i : i + 3]), range(0, 24, 3)))
+    np.testing.assert_allclose(np.concatenate(results), expected, atol=1e-5)
