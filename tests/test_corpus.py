@@ -201,6 +201,16 @@ def test_empty_and_oversize_texts(planted, texts):
     assert all(texts[key].strip() and len(texts[key]) < 2000 for key in others)
 
 
+def test_well_formed_texts_have_the_promised_lengths(planted, texts):
+    malformed = {
+        c["key"] for c in planted["cases"] if c["category"] in ("empty_text", "oversize_text")
+    }
+    for key, text in texts.items():
+        if key not in malformed:
+            low, high = (8, 60) if key.startswith("r") else (10, 80)
+            assert low <= len(text.split()) <= high, key
+
+
 def test_duplicates_match_their_originals(planted, texts, lines):
     for case in cases_of(planted, "exact_duplicate"):
         assert texts[case["key"]] == texts[case["duplicate_of_key"]], case
