@@ -29,7 +29,7 @@ from filters.text_normalize import as_large_string, normalize_texts
 KeepPolicy = Literal["first", "longest"] | list[str]
 
 _MAX_EXAMPLES = 5
-_SENTENCE_END = r"[.!?;:。！？؟।]+"
+_SENTENCE_END = r"[.!?;:|。！？؟।]+"  # "|" too: it is the boundary token below
 _NON_WORD = r"[^\p{L}\p{N}|]+"
 _BOUNDARY = "|"
 _UINT32_MAX = np.uint64(0xFFFFFFFF)
@@ -280,8 +280,9 @@ def _band_keys(signatures: np.ndarray, rows: np.ndarray, start: int, stop: int) 
 def candidate_pairs(signatures: np.ndarray, rows: np.ndarray, bands: int, band_rows: int):
     """Unique (i, j), i < j, row pairs that share at least one LSH band bucket.
 
-    Inside a bucket each row is paired with its next `_WINDOW` rows (in row order), which
-    bounds the work on huge buckets of boilerplate while still linking every member.
+    Inside a bucket each row is paired with its next `_WINDOW` rows and with the bucket's first
+    row (in row order): linear work even on huge buckets of boilerplate, and a big cluster of
+    copies still collapses onto one survivor.
     """
     n = len(signatures)
     codes = np.empty(0, dtype=np.int64)  # pair (i, j) as i * n + j: half the memory of two
@@ -289,13 +290,16 @@ def candidate_pairs(signatures: np.ndarray, rows: np.ndarray, bands: int, band_r
         key = _band_keys(signatures, rows, band * band_rows, (band + 1) * band_rows)
         order = np.argsort(key, kind="stable")
         sorted_key, sorted_rows = key[order], rows[order]
-        found = [codes]
+        starts_bucket = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
+        bucket_first = sorted_rows[np.flatnonzero(starts_bucket)][np.cumsum(starts_bucket) - 1]
+        members = ~starts_bucket
+        found = [codes, bucket_first[members] * n + sorted_rows[members]]
         for distance in range(1, _WINDOW + 1):
             same = np.flatnonzero(sorted_key[distance:] == sorted_key[:-distance])
             if len(same) == 0:
                 break
             first, second = sorted_rows[same], sorted_rows[same + distance]
-            found.append(np.minimum(first, second) * n + np.maximum(first, second))
+            found.append(first * n + second)  # stable sort: first < second inside a bucket
         codes = np.unique(np.concatenate(found))
     return codes // n, codes % n
 

@@ -218,3 +218,11 @@ def test_config_accepts_recipe_shorthands_and_rejects_typos() -> None:
         DedupConfig.model_validate({"near": {"threshold": 0.8}})
     with pytest.raises(ValueError):
         DedupConfig.model_validate({"keep": "last"})
+
+
+def test_a_large_cluster_of_copies_collapses_onto_one_survivor(corpus) -> None:
+    documents, _ = corpus
+    copies = [f"{documents[0]} Signed by member {i}." for i in range(120)]
+    result = deduplicate(make_table(copies + documents[1:5]), DedupConfig())
+    assert result.kept["id"].to_pylist() == ["row0", "row120", "row121", "row122", "row123"]
+    assert set(result.removed["duplicate_of"].to_pylist()) == {"row0"}
