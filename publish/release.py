@@ -19,6 +19,8 @@ from publish.store import (
     MANIFEST,
     bump_version,
     newest_version,
+    publish_atomically,
+    publish_lock,
     read_manifest,
     resolve_version,
     sha256_file,
@@ -247,3 +249,42 @@ def write_manifest(version_dir: Path, manifest: dict[str, Any]) -> None:
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     body = {"manifest_format": MANIFEST_FORMAT, "created": created, **manifest, "files": files}
     (version_dir / MANIFEST).write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
+
+
+def publish_splits(
+    dataset_dir: Path,
+    splits: dict[str, pa.Table],
+    sources: list[str],
+    stats: dict[str, Any] | None = None,
+    manifest: dict[str, Any] | None = None,
+    make_latest: bool = True,
+) -> tuple[ReleasePlan, Path]:
+    """Plan and publish a version holding only the splits, changelog and manifest.
+
+    The same steps as the flow's publish task, without card and index: for scripts, benches
+    and tests. An unchanged dataset publishes nothing and returns the existing version.
+    """
+    stats = {"rows_per_split": {n: t.num_rows for n, t in splits.items()}, **(stats or {})}
+    with publish_lock(dataset_dir):
+        plan = plan_release(dataset_dir, splits, sources)
+        if plan.unchanged:
+            return plan, dataset_dir / plan.version
+        changelog = render_changelog(dataset_dir.name, plan, stats)
+
+        def write(staging: Path) -> None:
+            for name, table in splits.items():
+                write_parquet(table, staging / split_path(name))
+            (staging / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
+            body = {
+                "name": dataset_dir.name,
+                "version": plan.version,
+                "parent": plan.parent,
+                "fingerprint": plan.fingerprint,
+                "rows": stats["rows_per_split"],
+                "stats": stats,
+                "schema": table_schema(next(iter(splits.values()))),
+                "sources": sources,
+            }
+            write_manifest(staging, {**body, **(manifest or {})})
+
+        return plan, publish_atomically(dataset_dir, plan.version, write, make_latest)
