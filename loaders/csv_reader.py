@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ from loaders.records import Record
 SNIFF_BYTES = 1 << 16
 DELIMITER_CANDIDATES = (",", "\t", ";", "|")
 QUOTE, LF, CR = ord('"'), ord("\n"), ord("\r")
+UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
 @dataclass
@@ -79,8 +83,9 @@ class Utf8Stream:
 
 
 def detect_encoding(head: bytes) -> str:
-    """BOMs first; then UTF-8 when the sample decodes (a cut-off last character is fine); else
-    charset-normalizer's best guess among legacy encodings such as cp1252 or latin-1."""
+    """BOMs first; then UTF-8 when the sample decodes (a cut-off last character is fine) or
+    holds multi-byte UTF-8 characters (bad bytes among them are then quarantined per line); else
+    charset-normalizer's least chaotic guess among legacy encodings (ties go to cp1252)."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if head.startswith(codecs.BOM_UTF8):
@@ -91,8 +96,16 @@ def detect_encoding(head: bytes) -> str:
     except UnicodeDecodeError as err:
         if err.start >= len(head) - 3 and err.reason == "unexpected end of data":
             return "utf-8"
-    best = charset_normalizer.from_bytes(head).best()
-    return best.encoding if best is not None else "utf-8"
+    if UTF8_MULTIBYTE.search(head):
+        return "utf-8"  # real UTF-8 characters next to a few bad bytes: corrupted UTF-8
+    matches = list(charset_normalizer.from_bytes(head))
+    if not matches:
+        return "utf-8"
+    # Short samples often tie; among equally plausible guesses prefer the most common legacy
+    # encoding (cp1252, a superset of printable latin-1) over its regional cousins.
+    best = min(matches, key=lambda m: (m.chaos, -m.coherence))
+    tied = [m for m in matches if m.chaos <= best.chaos and m.coherence >= best.coherence]
+    return next((m.encoding for m in tied if m.encoding == "cp1252"), best.encoding)
 
 
 def detect_delimiter(head: bytes) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ def open_binary(path: Path) -> BinaryIO:
     if suffix == ".bz2":
         return bz2.open(path, "rb")
     if suffix == ".zst":
-        return zstandard.open(path, "rb")
+        return io.BufferedReader(zstandard.open(path, "rb"))
     return path.open("rb")
 
 

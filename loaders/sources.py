@@ -184,7 +184,7 @@ def load_source(source: SourceConfig, base_dir: Path, cache_dir: Path | None = N
             else:
                 for record in _records(path, fmt, source):
                     _add_record(state, record, shown)
-                _flush(state)
+        _flush(state)
         parts = state.spool.finish()
     finally:
         state.spool.discard()
