@@ -258,8 +258,10 @@ def publish_splits(
     stats: dict[str, Any] | None = None,
     manifest: dict[str, Any] | None = None,
     make_latest: bool = True,
+    extra_tables: dict[str, pa.Table] | None = None,
 ) -> tuple[ReleasePlan, Path]:
-    """Plan and publish a version holding only the splits, changelog and manifest.
+    """Plan and publish a version holding the splits, changelog, manifest and `extra_tables`
+    (relative path -> table, for example `quarantine/filtered.parquet`).
 
     The same steps as the flow's publish task, without card and index: for scripts, benches
     and tests. An unchanged dataset publishes nothing and returns the existing version.
@@ -274,6 +276,8 @@ def publish_splits(
         def write(staging: Path) -> None:
             for name, table in splits.items():
                 write_parquet(table, staging / split_path(name))
+            for relative, table in (extra_tables or {}).items():
+                write_parquet(table, staging / relative)
             (staging / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
             body = {
                 "name": dataset_dir.name,
