@@ -68,12 +68,13 @@ def extract_page(raw: bytes | str, url: str | None = None) -> dict[str, str] | N
 
 
 def detect_language(text: str) -> str:
-    """ISO 639-1 code of the text's language (lingua, as in filters.language), or "unknown"."""
+    """ISO 639-1 code of the text's language, or "unknown": lingua as in filters.language, in its
+    trigram mode, which loads in about 1 s instead of 13 s and is reliable on page-length text."""
     import pyarrow as pa
 
     from filters.language import LanguageConfig, detect_languages
 
-    return detect_languages(pa.array([text[:5000]]), LanguageConfig())[0].as_py()
+    return detect_languages(pa.array([text[:5000]]), LanguageConfig(low_accuracy=True))[0].as_py()
 
 
 def page_record(raw: bytes, line: int | None, url: str | None = None) -> Record:
