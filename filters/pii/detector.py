@@ -35,7 +35,7 @@ from filters.pii.patterns import (
     RegexRecognizer,
     has_context,
 )
-from filters.pii.spans import PiiSpan, resolve_overlaps
+from filters.pii.spans import PiiSpan, carve, resolve_overlaps
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +102,14 @@ class PiiDetector:
                 spans.append(PiiSpan(result.start, result.end, result.entity_type, score))
         for recognizer in self._regex:
             spans.extend(recognizer.find(text, lowered))
-        if self._addresses:
-            spans.extend(find_addresses(text, lowered))
         if doc is not None:
             spans.extend(self._ner_spans(doc))
+        if self._addresses:
+            # A city or country that spaCy names inside an address block stays a LOCATION.
+            places = (
+                [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "GPE"] if doc else []
+            )
+            spans.extend(carve(text, find_addresses(text, lowered), places))
         if "PERSON" in self.config.entities:
             spans.extend(find_names(text))
             spans.extend(spread_names(text, spans))

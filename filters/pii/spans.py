@@ -42,3 +42,18 @@ def resolve_overlaps(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
             if any(c.isalnum() for c in text[start:end]):
                 chosen.append(PiiSpan(start, end, span.entity_type, span.score))
     return sorted(chosen)
+
+
+def carve(text: str, spans: list[PiiSpan], holes: list[tuple[int, int]]) -> list[PiiSpan]:
+    """Cut `holes` out of `spans`, keeping the pieces that still hold a letter or digit."""
+    for hole_start, hole_end in holes:
+        pieces = []
+        for span in spans:
+            for start, end in (
+                (span.start, min(span.end, hole_start)),
+                (max(span.start, hole_end), span.end),
+            ):
+                if start < end and any(c.isalnum() for c in text[start:end]):
+                    pieces.append(span._replace(start=start, end=end))
+        spans = pieces
+    return spans
