@@ -7,7 +7,6 @@ version's manifest hashes stay stable.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +69,7 @@ def composition_figure(splits: dict[str, pa.Table]) -> Figure:
     """Published rows by source and by license, each bar stacked by split."""
     figure = Figure(figsize=FIGURE_SIZE, dpi=DPI)
     for position, column in enumerate(("source_name", "license"), start=1):
-        counts = {name: Counter(table[column].to_pylist()) for name, table in splits.items()}
+        counts = {name: _value_counts(table[column]) for name, table in splits.items()}
         labels = sorted({label for c in counts.values() for label in c})
         axes = figure.add_subplot(1, 2, position)
         left = np.zeros(len(labels))
@@ -102,6 +101,13 @@ def funnel_figure(stats: dict[str, Any]) -> Figure:
     axes.set_title("Filter funnel: rows remaining after each step")
     figure.tight_layout()
     return figure
+
+
+def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
+    counted = pc.value_counts(column)
+    return dict(
+        zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True)
+    )
 
 
 def _save(figure: Figure, path: Path) -> None:
