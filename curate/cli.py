@@ -19,6 +19,8 @@ COMMAND_MODULES: list[str] = ["cards.cli", "loaders.cli"]
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # The embedded Prefect API starts in a subprocess; on a busy 2-core machine 20 s is too short.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
