@@ -29,10 +29,6 @@ from publish.store import (
 PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
 MANIFEST_FORMAT = 2
 
-# sha256 of files computed while they were written, keyed by path and checked against size and
-# mtime, so the manifest does not read every byte a second time.
-_written_digests: dict[str, tuple[int, int, str]] = {}
-
 
 def split_path(split: str) -> str:
     """Hub naming, so `load_dataset` and the dataset viewer find the splits without config."""
@@ -40,40 +36,23 @@ def split_path(split: str) -> str:
 
 
 class _DigestSink:
-    """A write-only file for Arrow writers: feeds a digest, and a real file when one is given."""
+    """A write-only file for Arrow writers that only feeds a digest."""
 
-    def __init__(self, digest: Any, handle: Any = None) -> None:
+    def __init__(self, digest: Any) -> None:
         self.digest = digest
-        self.handle = handle
         self.closed = False
 
     def write(self, data: bytes) -> int:
         self.digest.update(data)
-        return self.handle.write(data) if self.handle else len(data)
+        return len(data)
 
     def flush(self) -> None:
-        if self.handle:
-            self.handle.flush()
+        pass
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write one Parquet file and remember its sha256 for the manifest."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as handle:
-        digest = hashlib.sha256()
-        sink = pa.PythonFile(_DigestSink(digest, handle), mode="w")
-        pq.write_table(table, sink, **PARQUET_OPTIONS)
-    stat = path.stat()
-    _written_digests[str(path)] = (stat.st_size, stat.st_mtime_ns, digest.hexdigest())
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, reusing the one computed by `write_parquet` if the file is unchanged."""
-    stat = path.stat()
-    known = _written_digests.get(str(path))
-    if known and known[:2] == (stat.st_size, stat.st_mtime_ns):
-        return known[2]
-    return sha256_file(path)
+    pq.write_table(table, path, **PARQUET_OPTIONS)
 
 
 def table_schema(table: pa.Table) -> dict[str, str]:
@@ -245,7 +224,7 @@ def write_manifest(version_dir: Path, manifest: dict[str, Any]) -> None:
     for path in sorted(version_dir.rglob("*")):
         if path.is_file() and path.name != MANIFEST:
             relative = path.relative_to(version_dir).as_posix()
-            files[relative] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+            files[relative] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     body = {"manifest_format": MANIFEST_FORMAT, "created": created, **manifest, "files": files}
     (version_dir / MANIFEST).write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
