@@ -25,6 +25,7 @@ HNSW_EF_CONSTRUCTION = 80
 TUNE_QUERIES = 200
 TUNE_K = 10
 BYTES_PER_ID = 8
+MIN_TRAIN_ROWS = 10_000  # PQ/SQ codebooks (256 centroids) want ~39 rows per centroid
 KMEANS_ITERATIONS = 12  # faiss defaults to 25; past ~10 the lists barely move
 
 
@@ -154,9 +155,9 @@ def build_index(
     index = faiss.index_factory(dim, factory, faiss_metric(config.metric))
     if not index.is_trained:
         ivf = faiss.try_extract_index_ivf(index)
-        per_list = config.train_sample_per_list * (ivf.nlist if ivf is not None else 256)
+        wanted = max(config.train_sample_per_list * (ivf.nlist if ivf else 1), MIN_TRAIN_ROWS)
         rng = np.random.default_rng(seed)
-        sample = np.sort(rng.choice(rows, size=min(rows, per_list), replace=False))
+        sample = np.sort(rng.choice(rows, size=min(rows, wanted), replace=False))
         if ivf is not None:
             ivf.cp.seed = seed
             ivf.cp.niter = KMEANS_ITERATIONS

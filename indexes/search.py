@@ -142,30 +142,32 @@ class RetrievalIndex:
             empty = np.full((len(vectors), k), -1, dtype=np.int64)
             return np.zeros((len(vectors), k), dtype=np.float32), empty
         index = self.index
-        ivf = faiss.try_extract_index_ivf(index) if isinstance(index, faiss.IndexIVF) else None
         if isinstance(index, faiss.IndexHNSW) and selected < _RESTRICTIVE_FRACTION * index.ntotal:
             return self._exact_subset(vectors, k, np.flatnonzero(mask))
+        inner, depth = index, 0
+        while isinstance(inner, faiss.IndexPreTransform):
+            inner, depth = faiss.downcast_index(inner.index), depth + 1
+        if isinstance(inner, faiss.IndexIVF):
+            knob, value, limit = "nprobe", inner.nprobe, inner.nlist
+        elif isinstance(inner, faiss.IndexHNSW):
+            knob, value, limit = "efSearch", max(inner.hnsw.efSearch, k), max(inner.ntotal, k)
+        elif isinstance(inner, faiss.IndexFlat):
+            knob, value, limit = None, 0, 0
+        else:
+            return self._overfetch(vectors, k, mask, min(k, selected))
         bits = np.packbits(mask, bitorder="little")
         selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
-        needed = min(k, selected)
-        if ivf is not None:
-            nprobe = ivf.nprobe
-            while True:
-                params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
-                scores, positions = index.search(vectors, k, params=params)
-                if (positions >= 0).sum(axis=1).min() >= needed or nprobe >= ivf.nlist:
-                    return scores, positions
-                nprobe = min(nprobe * 4, ivf.nlist)
-        if isinstance(index, faiss.IndexHNSW):
-            ef = max(index.hnsw.efSearch, k)
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=ef)
+        while True:
+            params, keep_alive = _selector_params(selector, knob, value, depth)
             scores, positions = index.search(vectors, k, params=params)
-            if (positions >= 0).sum(axis=1).min() >= needed:
+            del keep_alive
+            if knob is None or (positions >= 0).sum(axis=1).min() >= min(k, selected):
                 return scores, positions
-            return self._exact_subset(vectors, k, np.flatnonzero(mask))
-        if isinstance(index, faiss.IndexFlat):
-            return index.search(vectors, k, params=faiss.SearchParameters(sel=selector))
-        return self._overfetch(vectors, k, mask, needed)
+            if value >= limit:
+                if isinstance(index, faiss.IndexHNSW):
+                    return self._exact_subset(vectors, k, np.flatnonzero(mask))
+                return scores, positions
+            value = min(value * 4, limit)
 
     def _exact_subset(self, vectors: np.ndarray, k: int, positions: np.ndarray):
         """Exact search over a few selected rows (restrictive filters on a graph index)."""
@@ -232,6 +234,28 @@ class RetrievalIndex:
                 )
             results.append(hits)
         return results
+
+
+def _selector_params(
+    selector: faiss.IDSelector, knob: str | None, value: int, wrappers: int
+) -> tuple[faiss.SearchParameters, list[faiss.SearchParameters]]:
+    """Search parameters restricting results to `selector`, through pre-transform wrappers.
+
+    SWIG does not keep nested parameter objects alive, so they are returned for the caller
+    to hold during the search.
+    """
+    if knob == "nprobe":
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=value)
+    elif knob == "efSearch":
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=value)
+    else:
+        params = faiss.SearchParameters(sel=selector)
+    chain = [params]
+    for _ in range(wrappers):
+        outer = faiss.SearchParametersPreTransform()
+        outer.index_params = chain[-1]
+        chain.append(outer)
+    return chain[-1], chain
 
 
 _OPEN: dict[Path, RetrievalIndex] = {}
