@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 import spacy
 from presidio_analyzer import EntityRecognizer
@@ -22,7 +23,6 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 from spacy.language import Language
-from spacy.tokens import Doc
 
 from filters.pii.addresses import find_addresses
 from filters.pii.config import NER_ENTITIES, PiiConfig
@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 NER_SCORE = 0.85
 RELABELLED_SCORE = 0.86  # above NER_SCORE, so it wins over a same-span LOCATION
 CONTEXT_BOOST = 0.35
+NER_PIECE_CHARS = 20_000
 _RELABELLED = {"GPE", "LOC", "FAC", "ORG", "NORP"}
 _NER_LABELS = {"PERSON": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION"}
 # spaCy components that NER does not need (en_core_web_sm's NER has its own tok2vec).
@@ -79,15 +80,27 @@ class PiiDetector:
     def detect(self, texts: Sequence[str]) -> list[list[PiiSpan]]:
         """Non-overlapping PII spans per text, in text order, above the score threshold."""
         return [
-            self._detect_one(text, doc) for text, doc in zip(texts, self._docs(texts), strict=True)
+            self._detect_one(text, entities)
+            for text, entities in zip(texts, self._entities(texts), strict=True)
         ]
 
-    def _docs(self, texts: Sequence[str]) -> Iterator[Doc | None]:
+    def _entities(self, texts: Sequence[str]) -> list[list[NerEntity]]:
+        """spaCy's entities per text, from one `nlp.pipe` over the batch (long texts in pieces)."""
+        found: list[list[NerEntity]] = [[] for _ in texts]
         if self._nlp is None:
-            return iter([None] * len(texts))
-        return self._nlp.pipe(texts, batch_size=self.config.batch_size)
+            return found
+        pieces = [
+            (i, offset, piece) for i, text in enumerate(texts) for offset, piece in _split(text)
+        ]
+        docs = self._nlp.pipe((piece for _, _, piece in pieces), batch_size=self.config.batch_size)
+        for (i, offset, _), doc in zip(pieces, docs, strict=True):
+            found[i].extend(
+                NerEntity(offset + e.start_char, offset + e.end_char, e.label_, e[0].text)
+                for e in doc.ents
+            )
+        return found
 
-    def _detect_one(self, text: str, doc: Doc | None) -> list[PiiSpan]:
+    def _detect_one(self, text: str, entities: list[NerEntity]) -> list[PiiSpan]:
         if not text:
             return []
         lowered = text.lower()
@@ -102,13 +115,10 @@ class PiiDetector:
                 spans.append(PiiSpan(result.start, result.end, result.entity_type, score))
         for recognizer in self._regex:
             spans.extend(recognizer.find(text, lowered))
-        if doc is not None:
-            spans.extend(self._ner_spans(doc))
+        spans.extend(self._ner_spans(entities))
         if self._addresses:
             # A city or country that spaCy names inside an address block stays a LOCATION.
-            places = (
-                [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "GPE"] if doc else []
-            )
+            places = [(e.start, e.end) for e in entities if e.label == "GPE"]
             spans.extend(carve(text, find_addresses(text, lowered), places))
         if "PERSON" in self.config.entities:
             spans.extend(find_names(text))
@@ -116,17 +126,41 @@ class PiiDetector:
         threshold = self.config.score_threshold
         return resolve_overlaps(text, [s for s in spans if s.score >= threshold])
 
-    def _ner_spans(self, doc: Doc) -> Iterator[PiiSpan]:
+    def _ner_spans(self, entities: list[NerEntity]) -> Iterator[PiiSpan]:
         """spaCy's entities; one that starts with a given name is a person, whatever its label
         (spaCy small often calls "Rebecca" or "Magnus Poulsen" a place or an organisation)."""
         names = given_names()
-        for ent in doc.ents:
-            if ent.label_ in _RELABELLED and ent[0].text.lower() in names:
-                yield PiiSpan(ent.start_char, ent.end_char, "PERSON", RELABELLED_SCORE)
+        for ent in entities:
+            if ent.label in _RELABELLED and ent.first_word.lower() in names:
+                yield PiiSpan(ent.start, ent.end, "PERSON", RELABELLED_SCORE)
                 continue
-            entity_type = _NER_LABELS.get(ent.label_)
+            entity_type = _NER_LABELS.get(ent.label)
             if entity_type in self.config.entities:
-                yield PiiSpan(ent.start_char, ent.end_char, entity_type, NER_SCORE)
+                yield PiiSpan(ent.start, ent.end, entity_type, NER_SCORE)
+
+
+class NerEntity(NamedTuple):
+    """One spaCy entity, with offsets into the whole text."""
+
+    start: int
+    end: int
+    label: str
+    first_word: str
+
+
+def _split(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, piece) pieces of at most NER_PIECE_CHARS, cut at line breaks or spaces.
+
+    spaCy refuses texts over 1,000,000 characters and its NER memory grows with length.
+    """
+    start = 0
+    while len(text) - start > NER_PIECE_CHARS:
+        limit = start + NER_PIECE_CHARS
+        cut = max(text.rfind("\n", start, limit), text.rfind(" ", start, limit))
+        cut = cut + 1 if cut > start else limit
+        yield start, text[start:cut]
+        start = cut
+    yield start, text[start:]
 
 
 def build_detector(config: PiiConfig) -> PiiDetector:
