@@ -35,6 +35,7 @@ STAGE_TITLES = {
     "dedup": "Deduplication",
     "quality": "Quality",
     "language": "Language",
+    "leakage": "Leakage",
 }
 
 
@@ -235,20 +236,22 @@ def _curation_section(context: CardContext) -> list[str]:
     lines.append("")
     stage_stats = stats.get("stages", {})
     removed = stage_removals(stats)
-    for stage in dict.fromkeys([*context.filter_configs, *stage_stats]):
-        title = STAGE_TITLES.get(stage, stage)
-        config = context.filter_configs.get(stage, "not recorded")
-        lines += [f"### Filter: {title}", ""]
-        if stage in context.filter_configs and config is None:
-            lines += ["Switched off in the recipe.", ""]
-            continue
-        lines += [f"Rows removed: {removed.get(stage, 0)}.", "", "Configuration:", ""]
-        lines += ["```json", json.dumps(config, indent=2, sort_keys=True, default=str), "```", ""]
+    for stage in dict.fromkeys([*stage_stats, *removed]):
+        lines += [f"### Filter: {STAGE_TITLES.get(stage, stage)}", ""]
+        lines += [f"Rows removed: {removed.get(stage, 0)}.", ""]
+        if stage in context.filter_configs:
+            config = json.dumps(context.filter_configs[stage], indent=2, sort_keys=True)
+            lines += ["Configuration:", "", "```json", config, "```", ""]
         counts = {k: v for k, v in stage_stats.get(stage, {}).items() if _is_scalar(v)}
         if counts:
             lines += ["| statistic | value |", "| --- | ---: |"]
             lines += [f"| {k} | {_format_value(v)} |" for k, v in counts.items()]
             lines.append("")
+    off, not_applied = _filters_not_run(context)
+    if off:
+        lines += [f"Switched off in the recipe: {', '.join(off)}.", ""]
+    if not_applied:
+        lines += [f"Configured but not applied in this run: {', '.join(not_applied)}.", ""]
     for title, body in context.curation_sections.items():
         lines += [f"### {title}", "", body.strip(), ""]
     if context.charts:
@@ -287,13 +290,25 @@ def _limitations_section(context: CardContext) -> list[str]:
         "Exact-duplicate removal works on normalised text; paraphrases are removed only by "
         "near or semantic deduplication when it is switched on.",
     ]
-    off = [STAGE_TITLES.get(k, k) for k, v in context.filter_configs.items() if v is None]
-    if off:
-        items.append(f"Filters switched off for this version: {', '.join(off)}.")
+    off, not_applied = _filters_not_run(context)
+    if off or not_applied:
+        items.append(
+            "Filters that did not run for this version: " + ", ".join([*off, *not_applied]) + "."
+        )
     if context.licenses().conflicts:
         items.append("The sources' licenses conflict (see the License section).")
     items += context.config.limitations
     return ["## Known limitations", "", *(f"- {item}" for item in items), ""]
+
+
+def _filters_not_run(context: CardContext) -> tuple[list[str], list[str]]:
+    """(switched off, configured but absent from the run's stats), as filter titles."""
+    ran = {*context.stats.get("stages", {}), *stage_removals(context.stats)}
+    off, not_applied = [], []
+    for stage, config in context.filter_configs.items():
+        if stage not in ran:
+            (off if config is None else not_applied).append(STAGE_TITLES.get(stage, stage))
+    return off, not_applied
 
 
 def citation_text(context: CardContext) -> str:

@@ -44,9 +44,9 @@ def text_length_figure(splits: dict[str, pa.Table]) -> Figure:
         name: pc.utf8_length(table["text"]).to_numpy(zero_copy_only=False)
         for name, table in splits.items()
     }
-    everything = np.concatenate([*lengths.values(), np.array([1])])
-    lower = max(int(everything[:-1].min(initial=1)), 1)
-    upper = max(int(everything.max()), lower + 1)
+    everything = np.concatenate([np.zeros(0, dtype=np.int64), *lengths.values()])
+    lower = max(int(everything.min()), 1) if everything.size else 1
+    upper = max(int(everything.max()) if everything.size else 1, lower + 1)
     bins = np.unique(np.geomspace(lower, upper + 1, HISTOGRAM_BINS).round())
     figure = Figure(figsize=FIGURE_SIZE, dpi=DPI)
     axes = figure.add_subplot()

@@ -78,7 +78,9 @@ def make_context(licenses: tuple[str, str] = ("cc-by-4.0", "cc0-1.0"), **overrid
             "pii": {"action": "redact"},
             "toxicity": {"threshold": 0.9},
             "dedup": {"keep": "first"},
-            "quality": None,
+            "quality": {"min_words": 3},
+            "language": None,
+            "safety": {"level": 1},
         },
     }
     return CardContext(**{**fields, **overrides})
@@ -184,13 +186,15 @@ def test_prose_sections_and_curation_record():
     ):
         assert section in headings
     assert "### Filter: PII" in card and '"action": "redact"' in card
-    assert "### Filter: Quality\n\nSwitched off in the recipe." in card
+    assert "### Filter: Quality\n\nRows removed: 1." in card
+    assert "Switched off in the recipe: Language." in card
+    assert "Configured but not applied in this run: safety." in card
     assert "| rows_with_pii | 4 |" in card
     assert "| examples |" not in card and "duplicate_of" not in card  # only scalar statistics
     assert "### Toxicity bias audit" in card
     assert "Mail me at <EMAIL_ADDRESS>." in card
     assert "### unit-corpus 1.2.0" in card  # the changelog's heading nests under ## Changelog
-    assert "Filters switched off for this version: Quality." in card
+    assert "Filters that did not run for this version: Language, safety." in card
 
 
 def test_card_config_sets_name_limitations_and_citation():
