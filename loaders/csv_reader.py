@@ -20,13 +20,13 @@ from pathlib import Path
 import charset_normalizer
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from loaders.base import decode_strict
 from loaders.records import Record
 
 SNIFF_BYTES = 1 << 16
+MIN_FAST_BYTES = 1 << 18  # a failing block is retried in smaller pieces down to this size
 DELIMITER_CANDIDATES = (",", "\t", ";", "|")
 QUOTE, LF, CR = ord('"'), ord("\n"), ord("\r")
 UTF8_MULTIBYTE = re.compile(
@@ -43,6 +43,7 @@ class CsvBlock:
     lines: np.ndarray
     problems: list[Record] = field(default_factory=list)
     fast: bool = True
+    newlines: int = 0
 
 
 class Utf8Stream:
@@ -131,7 +132,8 @@ class CsvReader:
         self.eof = False
         self._fill(SNIFF_BYTES)
         self.delimiter = delimiter or detect_delimiter(self.buf)
-        self._boundary = np.array([ord(self.delimiter), LF, CR, QUOTE], dtype=np.uint8)
+        self._boundary = np.zeros(256, dtype=bool)
+        self._boundary[[ord(self.delimiter), LF, CR, QUOTE]] = True
         header_block = self._exact(target=1, header=True)
         self.header: list[str] = header_block.table.column_names
         self.header_problems = header_block.problems
@@ -139,17 +141,21 @@ class CsvReader:
     def blocks(self) -> Iterator[CsvBlock]:
         if self.header_problems:
             yield CsvBlock(_empty(self.header), np.zeros(0, np.int64), self.header_problems)
+        size = self.block_size
         try:
             while True:
                 self._fill(self.block_size)
                 if not self.buf:
                     return
-                cut = self._safe_cut()
-                block = self._fast(self.buf[:cut]) if cut else None
+                cut = self._safe_cut(size)
+                block = self._fast(memoryview(self.buf)[:cut]) if cut else None
                 if block is not None:
-                    self.line += self.buf.count(b"\n", 0, cut)
+                    self.line += block.newlines
                     self.buf = self.buf[cut:]
+                    size = min(size * 4, self.block_size)
                     yield block
+                elif cut and size > MIN_FAST_BYTES:
+                    size = max(size // 8, MIN_FAST_BYTES)  # narrow down to the bad rows
                 else:
                     yield self._exact(target=cut or len(self.buf))
         finally:
@@ -164,9 +170,9 @@ class CsvReader:
                     self.buf += b"\n"  # a last row without a newline ends at the end of file
             self.buf += chunk
 
-    def _safe_cut(self) -> int:
-        """End of the last complete row in the buffer, judged by quote parity; 0 if unsure."""
-        end = self.buf.rfind(b"\n")
+    def _safe_cut(self, size: int) -> int:
+        """End of the last complete row within `size` bytes, judged by quote parity; 0 if unsure."""
+        end = self.buf.rfind(b"\n", 0, size)
         quotes = self.buf.count(b'"', 0, end)
         for _ in range(16):
             if end < 0:
@@ -178,11 +184,16 @@ class CsvReader:
             end = previous
         return 0
 
-    def _fast(self, block: bytes) -> CsvBlock | None:
+    def _fast(self, block: memoryview) -> CsvBlock | None:
         """Parse a block with pyarrow, or None when the block needs the exact path."""
-        has_quotes = b'"' in block
-        if has_quotes and self._mid_field_quote(block):
+        data = np.frombuffer(block, np.uint8)
+        quotes = np.flatnonzero(data == QUOTE)
+        if len(quotes) and self._mid_field_quote(data, quotes):
             return None
+        newlines = np.flatnonzero(data == LF)
+        # A newline ends a row when an even number of quotes precedes it (else it is inside a
+        # quoted value); with no quote mid-field, that is exactly how both parsers read it.
+        row_ends = np.flatnonzero(np.searchsorted(quotes, newlines) % 2 == 0)
         problems: list[object] = []
 
         def invalid_row(row: object) -> str:
@@ -197,7 +208,7 @@ class CsvReader:
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.delimiter,
-                    newlines_in_values=has_quotes,
+                    newlines_in_values=len(row_ends) != len(newlines),
                     invalid_row_handler=invalid_row,
                 ),
                 convert_options=pacsv.ConvertOptions(
@@ -208,34 +219,16 @@ class CsvReader:
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None  # invalid UTF-8 or a parse error: the exact path names the line
-        if problems:
-            return None
-        newlines = block.count(b"\n")
-        if has_quotes:
-            per_row = np.ones(table.num_rows, np.int64)
-            for column in table.columns:
-                counts = pc.count_substring(column, "\n")
-                per_row += counts.to_numpy(zero_copy_only=False)
-        else:
-            per_row = None
-        total = int(per_row.sum()) if per_row is not None else table.num_rows
-        if total != newlines:
-            return None  # blank lines were skipped: only the exact path can number the rows
-        if per_row is None:
-            lines = np.arange(self.line, self.line + table.num_rows, dtype=np.int64)
-        else:
-            lines = self.line + np.concatenate(([0], np.cumsum(per_row[:-1])))
-        return CsvBlock(table, lines)
+        if problems or table.num_rows != len(row_ends):
+            return None  # bad rows, or blank lines that pyarrow skipped without a trace
+        starts = np.concatenate(([0], row_ends[:-1] + 1)).astype(np.int64)
+        return CsvBlock(table, self.line + starts, newlines=len(newlines))
 
-    def _mid_field_quote(self, block: bytes) -> bool:
+    def _mid_field_quote(self, data: np.ndarray, quotes: np.ndarray) -> bool:
         """A quote with a non-boundary byte on both sides (`"a"b`): Python's strict csv rejects
         it and pyarrow does not, so such blocks take the exact path."""
-        data = np.frombuffer(block, np.uint8)
-        positions = np.flatnonzero(data == QUOTE)
-        inner = positions[(positions > 0) & (positions < len(data) - 1)]
-        before = np.isin(data[inner - 1], self._boundary, invert=True)
-        after = np.isin(data[inner + 1], self._boundary, invert=True)
-        return bool(np.any(before & after))
+        inner = quotes[(quotes > 0) & (quotes < len(data) - 1)]
+        return bool(np.any(~self._boundary[data[inner - 1]] & ~self._boundary[data[inner + 1]]))
 
     def _exact(self, target: int, header: bool = False) -> CsvBlock:
         """Parse rows with Python's csv module from the start of the buffer until at least
