@@ -19,6 +19,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from publish.store import newest_version
+
 SPLIT_FILE_SUFFIX = "-00000-of-00001.parquet"
 
 
@@ -103,6 +105,12 @@ def published_splits(version_dir: Path | None) -> pa.Table:
         tables.append(pa.table({"id": ids, "split": pa.array([split] * len(ids), pa.string())}))
     empty = pa.table({"id": pa.array([], pa.string()), "split": pa.array([], pa.string())})
     return pa.concat_tables(tables) if tables else empty
+
+
+def parent_splits(dataset_dir: Path) -> pa.Table:
+    """`published_splits` of the newest published version: the `previous` for stratifying."""
+    parent = newest_version(dataset_dir)
+    return published_splits(dataset_dir / parent if parent else None)
 
 
 def split_stats(splits: dict[str, pa.Table], config: SplitConfig) -> dict[str, Any]:

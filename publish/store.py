@@ -33,6 +33,11 @@ class PublishConfig(BaseModel):
 
     root: str = Field("published", description="directory that holds every dataset's versions")
     version: str | None = Field(None, description="force this version instead of auto-bumping")
+    mirror: str | None = Field(
+        None,
+        description="fsspec url (e.g. s3://bucket/published) each new version is copied to "
+        "after publishing, manifest last (see docs/PUBLISHING.md)",
+    )
 
 
 class PublishLockedError(RuntimeError):

@@ -16,7 +16,7 @@ import pytest
 
 from curate import cli
 from publish.release import publish_splits, split_path
-from publish.splits import SplitConfig, assign_splits, published_splits
+from publish.splits import SplitConfig, assign_splits, parent_splits, published_splits
 from publish.store import (
     latest_version,
     list_versions,
@@ -74,11 +74,9 @@ def split_of(version_dir: Path) -> dict[str, str]:
 def test_growth_across_three_versions_moves_no_row_between_splits(tmp_path, config):
     data = rows(600)
     for growth in (rows(300, 600), rows(400, 900)):
-        previous = published_splits(resolve_version(tmp_path)) if list_versions(tmp_path) else None
-        publish_splits(tmp_path, assign_splits(data, config, previous), ["a"])
+        publish_splits(tmp_path, assign_splits(data, config, parent_splits(tmp_path)), ["a"])
         data = pa.concat_tables([data, growth])
-    previous = published_splits(resolve_version(tmp_path))
-    publish_splits(tmp_path, assign_splits(data, config, previous), ["a"])
+    publish_splits(tmp_path, assign_splits(data, config, parent_splits(tmp_path)), ["a"])
     assert list_versions(tmp_path) == ["1.0.0", "1.0.1", "1.0.2"]
     first, second, third = (split_of(tmp_path / v) for v in list_versions(tmp_path))
     assert len(third) == 1300
