@@ -93,6 +93,8 @@ def detect_languages(texts: pa.Array | pa.ChunkedArray, config: LanguageConfig) 
 def apply_language(table: pa.Table, config: LanguageConfig) -> StageResult:
     """Tag every row with `language`; remove rows outside the allow-list (`language:<code>`)."""
     language = detect_languages(table["text"], config)
+    if "language" in table.column_names:  # e.g. the web loader's guess: ours is authoritative
+        table = table.drop_columns(["language"])
     tagged = table.append_column("language", language)
     codes = np.asarray(language.to_pylist(), dtype=object)
     if config.languages is None:
