@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -17,15 +18,17 @@ def validate_rows(table: pa.Table, max_text_chars: int) -> tuple[pa.Table, pa.Ta
     lengths = pc.utf8_length(table["text"])
     empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(table["text"])), 0)
     oversize = pc.greater(lengths, max_text_chars)
-    seen: set[str] = set()
-    repeated = []
-    for row_id in table["id"].to_pylist():
-        repeated.append(row_id in seen)
-        seen.add(row_id)
+    positions = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    firsts = (
+        pa.table({"id": table["id"], "position": positions})
+        .group_by("id", use_threads=False)
+        .aggregate([("position", "min")])
+    )
+    repeated = pc.invert(pc.is_in(positions, value_set=firsts["position_min"]))
     reasons = pc.if_else(
         empty,
         "empty_text",
-        pc.if_else(oversize, "text_too_long", pc.if_else(pa.array(repeated), "duplicate_id", None)),
+        pc.if_else(oversize, "text_too_long", pc.if_else(repeated, "duplicate_id", None)),
     )
     invalid = pc.is_valid(reasons)
     bad = table.filter(invalid)
