@@ -25,6 +25,8 @@ import pyarrow.csv as pacsv
 from loaders.base import decode_strict
 from loaders.records import Record
 
+# Python's csv refuses fields over 128 KiB; an oversize row must reach validation (text_too_long).
+csv.field_size_limit(2**31 - 1)
 SNIFF_BYTES = 1 << 16
 MIN_FAST_BYTES = 1 << 18  # a failing block is retried in smaller pieces down to this size
 DELIMITER_CANDIDATES = (",", "\t", ";", "|")

@@ -210,3 +210,13 @@ def test_two_loads_give_identical_ids_and_order_and_leave_no_cache_files(tmp_pat
     ids = first.table["id"].to_pylist()
     assert len(ids) == 2 * len(good) and all(len(i) == 20 for i in ids)
     assert list(cache.iterdir()) == []  # cache files are unlinked once memory-mapped
+
+
+def test_oversize_csv_field_is_read_and_left_to_validation(tmp_path):
+    from loaders.validate import validate_rows
+
+    data = b"id,body\na,short\nb,bad \xff\n" + b"c," + b"word " * 60_000 + b"\n"
+    result, rows, bad = load(tmp_path, "big.csv", data, text="body", id="id", encoding="utf-8")
+    assert [r["id"] for r in rows] == ["a", "c"] and [q["reason"] for q in bad] == ["invalid_utf8"]
+    _, invalid = validate_rows(result.table, max_text_chars=100_000)
+    assert invalid.select(["id", "reason"]).to_pylist() == [{"id": "c", "reason": "text_too_long"}]
