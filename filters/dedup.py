@@ -277,31 +277,28 @@ def _band_keys(signatures: np.ndarray, rows: np.ndarray, start: int, stop: int) 
     return key
 
 
-def candidate_pairs(signatures: np.ndarray, rows: np.ndarray, bands: int, band_rows: int):
-    """Unique (i, j), i < j, row pairs that share at least one LSH band bucket.
+def bucket_pairs(signatures: np.ndarray, rows: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Candidate pairs of one LSH band, as unique codes i * n + j (i < j).
 
     Inside a bucket each row is paired with its next `_WINDOW` rows and with the bucket's first
     row (in row order): linear work even on huge buckets of boilerplate, and a big cluster of
     copies still collapses onto one survivor.
     """
     n = len(signatures)
-    codes = np.empty(0, dtype=np.int64)  # pair (i, j) as i * n + j: half the memory of two
-    for band in range(bands):
-        key = _band_keys(signatures, rows, band * band_rows, (band + 1) * band_rows)
-        order = np.argsort(key, kind="stable")
-        sorted_key, sorted_rows = key[order], rows[order]
-        starts_bucket = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
-        bucket_first = sorted_rows[np.flatnonzero(starts_bucket)][np.cumsum(starts_bucket) - 1]
-        members = ~starts_bucket
-        found = [codes, bucket_first[members] * n + sorted_rows[members]]
-        for distance in range(1, _WINDOW + 1):
-            same = np.flatnonzero(sorted_key[distance:] == sorted_key[:-distance])
-            if len(same) == 0:
-                break
-            first, second = sorted_rows[same], sorted_rows[same + distance]
-            found.append(first * n + second)  # stable sort: first < second inside a bucket
-        codes = np.unique(np.concatenate(found))
-    return codes // n, codes % n
+    key = _band_keys(signatures, rows, start, stop)
+    order = np.argsort(key, kind="stable")
+    sorted_key, sorted_rows = key[order], rows[order]
+    starts_bucket = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
+    bucket_first = sorted_rows[np.flatnonzero(starts_bucket)][np.cumsum(starts_bucket) - 1]
+    members = ~starts_bucket
+    found = [bucket_first[members] * n + sorted_rows[members]]
+    for distance in range(1, _WINDOW + 1):
+        same = np.flatnonzero(sorted_key[distance:] == sorted_key[:-distance])
+        if len(same) == 0:
+            break
+        # the sort is stable and rows ascend, so the first row of a pair is the smaller
+        found.append(sorted_rows[same] * n + sorted_rows[same + distance])
+    return np.unique(np.concatenate(found))
 
 
 def estimated_jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -317,17 +314,26 @@ def estimated_jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarra
 def near_duplicate_pairs(
     texts: pa.Array | pa.ChunkedArray, config: NearDedupConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Verified near-duplicate pairs (i < j, estimated Jaccard) among texts that have words."""
+    """Verified near-duplicate pairs (i < j, estimated Jaccard) among texts that have words.
+
+    Candidates are verified band by band, so memory holds one band's candidates plus the
+    verified pairs, never the union of all candidates.
+    """
     signatures, has_words = minhash_signatures(texts, config)
-    candidates = np.flatnonzero(has_words)
+    n = len(signatures)
+    rows = np.flatnonzero(has_words)
     if config.bands is None:
         bands, band_rows = lsh_bands(config.jaccard, config.num_perm)
     else:
         bands, band_rows = config.bands, config.num_perm // config.bands
-    left, right = candidate_pairs(signatures, candidates, bands, band_rows)
-    similarity = estimated_jaccard(signatures, left, right)
-    verified = similarity >= config.jaccard
-    return left[verified], right[verified], similarity[verified]
+    verified = np.empty(0, dtype=np.int64)
+    for band in range(bands):
+        codes = bucket_pairs(signatures, rows, band * band_rows, (band + 1) * band_rows)
+        codes = codes[~np.isin(codes, verified, assume_unique=True)]
+        similarity = estimated_jaccard(signatures, codes // n, codes % n)
+        verified = np.union1d(verified, codes[similarity >= config.jaccard])
+    left, right = verified // n, verified % n
+    return left, right, estimated_jaccard(signatures, left, right)
 
 
 def greedy_survivors(
