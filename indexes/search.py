@@ -258,14 +258,19 @@ def _selector_params(
     return chain[-1], chain
 
 
-_OPEN: dict[Path, RetrievalIndex] = {}
+_OPEN: OrderedDict[Path, RetrievalIndex] = OrderedDict()
+_OPEN_LIMIT = 4
 
 
 def search(
     version_dir: Path, query: str | np.ndarray, k: int = 5, where: Where | None = None
 ) -> list[Hit]:
-    """Search one query in a version (`latest` symlinks resolve); loaded versions are reused."""
+    """Search one query in a version (`latest` resolves); the last few loaded are reused."""
     resolved = Path(version_dir).resolve()
-    if resolved not in _OPEN:
+    if resolved in _OPEN:
+        _OPEN.move_to_end(resolved)
+    else:
         _OPEN[resolved] = RetrievalIndex.open(resolved)
+        if len(_OPEN) > _OPEN_LIMIT:
+            _OPEN.popitem(last=False)
     return _OPEN[resolved].search(query, k=k, where=where)[0]

@@ -261,11 +261,13 @@ def serve(
     port: int = 8000,
     token: str | None = None,
     limits: ServeLimits | None = None,
+    mmap: bool = False,
 ) -> None:
     """Serve a dataset's `latest` (followed as it moves) or one pinned version until stopped."""
     import uvicorn
 
-    app = create_app(resolve_version_dir(dataset_dir, version), token=token, limits=limits)
+    version_dir = resolve_version_dir(dataset_dir, version)
+    app = create_app(version_dir, token=token, limits=limits, mmap=mmap)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
@@ -275,10 +277,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--version", default="latest", help="'latest' (followed) or a version")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--mmap", action="store_true", help="memory-map the index (IVF, Flat)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     token = os.environ.get(TOKEN_ENV) or None
-    serve(args.dataset, args.version, args.host, args.port, token=token)
+    serve(args.dataset, args.version, args.host, args.port, token=token, mmap=args.mmap)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import socket
 import threading
@@ -17,7 +18,7 @@ import pytest
 import uvicorn
 
 from indexes import IndexConfig, ServeLimits, build_version_index
-from indexes.serve import create_app
+from indexes.serve import create_app, resolve_version_dir, serve
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -208,3 +209,11 @@ def test_latest_switches_only_to_a_fully_loaded_version(root: Path) -> None:
         assert versions <= {"1.0.0", "1.1.0"}
         assert httpx.get(f"{pinned_url}/info").json()["version"] == "1.0.0"
     point_latest(root, "1.0.0")
+
+
+def test_serve_binds_loopback_by_default_and_names_missing_versions(root: Path) -> None:
+    assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
+    assert resolve_version_dir(root / "demo", "1.0.0") == root / "demo" / "1.0.0"
+    with pytest.raises(FileNotFoundError, match=r"'9\.9\.9' in demo$") as error:
+        resolve_version_dir(root / "demo", "9.9.9")
+    assert str(root) not in str(error.value)
