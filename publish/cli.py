@@ -92,6 +92,8 @@ def diff_command(args: argparse.Namespace) -> int:
 def takedown_command(args: argparse.Namespace) -> int:
     from publish.takedown import list_takedowns, record_takedown
 
+    if not args.dataset.is_dir():
+        raise FileNotFoundError(f"{args.dataset}: no such dataset directory")
     if args.list:
         requests = list_takedowns(args.dataset)
         for r in requests:

@@ -149,9 +149,12 @@ def test_bad_requests_are_refused_before_anything_is_recorded(
     assert list_takedowns(tmp_path) == []
 
 
-def test_cli_requires_a_reason(tmp_path, capsys):
+def test_cli_requires_a_reason_and_an_existing_dataset(tmp_path, capsys):
     assert curate("takedown", tmp_path, "--id", ROW_ID) == 2
     assert "--reason" in capsys.readouterr().err
+    missing = tmp_path / "typo"
+    assert curate("takedown", missing, "--id", ROW_ID, "--reason", "asked") == 2
+    assert "no such dataset directory" in capsys.readouterr().err and not missing.exists()
 
 
 def test_quarantined_rows_are_blanked_but_still_counted(tmp_path):
