@@ -21,6 +21,7 @@ from filters.pii import (
     build_detector,
     redact_texts,
 )
+from filters.pii.detector import NER_PIECE_CHARS, _split
 
 SALT = "dataset-salt"
 PEM = (
@@ -79,6 +80,50 @@ def test_detects_each_entity_type(detector: PiiDetector, text: str, entity: str,
     hits = [s for s in spans if s.start < start + len(value) and start < s.end]
     assert [s.entity_type for s in hits] == [entity], spans
     assert all(0.0 < s.score <= 1.0 for s in hits)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "1600 Pennsylvania Avenue NW",
+        "Kiannonkatu 98",
+        "P.O. Box 149",
+        "Unit 4719 Box 7394\nDPO AP 70942",
+        "St Georges, QC 54256",
+        "Rue Dielhère 130",
+        "ul. Północna 73",
+        "2407 tawastintie 6",
+    ],
+)
+def test_street_address_layouts(detector: PiiDetector, address: str) -> None:
+    text = f"Please send the parcel to {address} before Friday."
+    [spans] = detector.detect([text])
+    start = text.index(address)
+    covered = [s for s in spans if s.entity_type == "STREET_ADDRESS"]
+    assert covered and covered[0].start <= start + 1 and covered[-1].end >= start + len(address) - 1
+
+
+def test_numbers_that_are_not_phones(detector: PiiDetector) -> None:
+    texts = [
+        "Logged at 2003-08-28 12:13:52 by the system.",
+        "The survey ran from 1990-2000 in three waves.",
+        "Version 10.2.3.4 fixed it.",
+        "commit 3f9a1c2e7b5d4f6a8c0e1b2d3f4a5c6e7b8d9f0a merged",
+        "run 123e4567-e89b-12d3-a456-426614174000 finished",
+    ]
+    found = {s.entity_type for spans in detector.detect(texts) for s in spans}
+    assert not found & {"PHONE_NUMBER", "CREDIT_CARD", "API_KEY", "CLOUD_KEY"}
+
+
+def test_long_text_is_analysed_in_pieces(detector: PiiDetector) -> None:
+    filler = "the quiet river runs past the old mill and on to the sea\n" * 800
+    text = filler + "Yesterday Angela Merkel met the press."
+    assert len(text) > 2 * NER_PIECE_CHARS
+    pieces = list(_split(text))
+    assert "".join(piece for _, piece in pieces) == text
+    assert all(len(piece) <= NER_PIECE_CHARS for _, piece in pieces)
+    [spans] = detector.detect([text])
+    assert [(text[s.start : s.end], s.entity_type) for s in spans] == [("Angela Merkel", "PERSON")]
 
 
 def test_plain_prose_has_no_pii(detector: PiiDetector) -> None:
@@ -187,8 +232,7 @@ def test_no_planted_value_reaches_logs_stats_or_details(detector, caplog, capsys
     texts = [text for text, _, _ in CASES]
     config = PiiConfig(actions={"US_SSN": "drop_row", "PRIVATE_KEY": "drop_row"})
     with caplog.at_level(logging.DEBUG):
-        fresh = build_detector(PiiConfig())
-        result = apply_pii(_table(texts), config, detector=fresh, salt=SALT)
+        result = apply_pii(_table(texts), config, detector=detector, salt=SALT)
         scrubbed = redact_texts(texts, PiiConfig(action="mask"), detector=detector)
     captured = capsys.readouterr()
     artifacts = [

@@ -35,7 +35,7 @@ from filters.pii.patterns import (
     RegexRecognizer,
     has_context,
 )
-from filters.pii.spans import PiiSpan, carve, resolve_overlaps
+from filters.pii.spans import PiiSpan, resolve_overlaps
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +118,12 @@ class PiiDetector:
         spans.extend(self._ner_spans(entities))
         if self._addresses:
             # A city or country that spaCy names inside an address block stays a LOCATION.
-            places = [(e.start, e.end) for e in entities if e.label == "GPE"]
-            spans.extend(carve(text, find_addresses(text, lowered), places))
+            places = [
+                (e.start, e.end)
+                for e in entities
+                if e.label == "GPE" and not any(c.isdigit() for c in text[e.start : e.end])
+            ]
+            spans.extend(find_addresses(text, lowered, places))
         if "PERSON" in self.config.entities:
             spans.extend(find_names(text))
             spans.extend(spread_names(text, spans))
