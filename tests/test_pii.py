@@ -227,6 +227,15 @@ def test_drop_row_and_per_entity_actions(detector: PiiDetector) -> None:
     assert result.kept.schema == _table(texts).schema
 
 
+def test_large_string_text_column_keeps_its_type(detector: PiiDetector) -> None:
+    table = _table(["mail a@b.com", "hello"]).cast(
+        pa.schema([("id", pa.string()), ("text", pa.large_string()), ("source", pa.string())])
+    )
+    result = apply_pii(table, PiiConfig(), detector=detector)
+    assert result.kept.schema.field("text").type == pa.large_string()
+    assert result.kept.column("text").to_pylist() == ["mail <EMAIL_ADDRESS>", "hello"]
+
+
 def test_no_planted_value_reaches_logs_stats_or_details(detector, caplog, capsys) -> None:
     planted = [value for _, _, value in CASES]
     texts = [text for text, _, _ in CASES]

@@ -23,6 +23,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 from spacy.language import Language
+from spacy.tokens import Span
 
 from filters.pii.addresses import find_addresses
 from filters.pii.config import NER_ENTITIES, PiiConfig
@@ -94,10 +95,8 @@ class PiiDetector:
         ]
         docs = self._nlp.pipe((piece for _, _, piece in pieces), batch_size=self.config.batch_size)
         for (i, offset, _), doc in zip(pieces, docs, strict=True):
-            found[i].extend(
-                NerEntity(offset + e.start_char, offset + e.end_char, e.label_, e[0].text)
-                for e in doc.ents
-            )
+            for ent in doc.ents:
+                found[i].extend(_line_parts(ent, offset))
         return found
 
     def _detect_one(self, text: str, entities: list[NerEntity]) -> list[PiiSpan]:
@@ -150,6 +149,18 @@ class NerEntity(NamedTuple):
     end: int
     label: str
     first_word: str
+
+
+def _line_parts(ent: Span, offset: int) -> Iterator[NerEntity]:
+    """An entity per line of a spaCy entity: small models run names into the next line of a
+    signature block ("Julcsa Kárpáthy\nMhealthcoach")."""
+    start = offset + ent.start_char
+    for line in ent.text.split("\n"):
+        stripped = line.strip()
+        if any(c.isalnum() for c in stripped):
+            first = start + line.index(stripped)
+            yield NerEntity(first, first + len(stripped), ent.label_, stripped.split()[0])
+        start += len(line) + 1
 
 
 def _split(text: str) -> Iterator[tuple[int, str]]:

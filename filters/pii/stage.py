@@ -137,9 +137,8 @@ def apply_pii(
         new_texts.append(original if not spans else rewrite_text(original, spans, config, salt))
 
     text_index = table.schema.get_field_index("text")
-    rewritten = table.set_column(
-        text_index, table.schema.field(text_index), pa.array(new_texts, type=pa.string())
-    )
+    text_field = table.schema.field(text_index)
+    rewritten = table.set_column(text_index, text_field, pa.array(new_texts, type=text_field.type))
     kept, removed = split_by_mask(rewritten, drop_mask, reasons, details)
     stats = {
         "entities": dict(sorted(counts.items())),
