@@ -66,13 +66,10 @@ _TYPE_WORDS = (
 _UNIT = r"(?:suite|ste\.|apt\.?|apartment|appt\.?|bldg\.?)"
 _ADDRESS_CONTEXT = (
     "address",
-    "live on",
-    "lives on",
-    "lives at",
-    "live at",
-    "living at",
+    "live",
     "located",
     "location",
+    "based at",
     "office",
     "meet",
     "deliver",
@@ -80,20 +77,29 @@ _ADDRESS_CONTEXT = (
     "send",
     "sent",
     "mail",
+    "post",
+    "billing",
     "return to",
     "taxi",
+    "drive to",
+    "head to",
+    "pick up",
     "drop",
     "enter on",
     "side of",
     "corner",
     "restaurant",
     "residence",
+    "reside",
+    "home",
+    "house",
+    "apartment",
     "moved to",
     "visit",
-    "postcode",
+    "directions",
     "zip",
 )
-_TRAILING_TYPE = re.compile(r"^[ \t]*(?i:street|st\.|st\b|road|avenue|ave\b)")
+_TRAILING_TYPE = re.compile(r"[ \t]*(?i:street|st\.|st\b|road|avenue|ave\b)")
 _WORD_BEFORE = re.compile(r"(?<![\w'’.-])([\w'’-]+\.?),?[ \t]*\Z")
 _WEAK_REACH = 30  # characters between a weak part and an accepted part of the same address
 _SENTENCE_BREAK = re.compile(r"[.!?;:]\s|\n\s*\n\s*\n")

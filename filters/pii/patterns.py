@@ -88,7 +88,7 @@ _EXTENSION = re.compile(r"\s?(?:x|ext\.?|#)\s?\d{1,6}$")
 _NOT_PHONE = re.compile(
     r"\d{4}[-./]\d{1,2}[-./]\d{1,2}"  # ISO dates
     r"|^\d{1,2}[-./]\d{1,2}[-./](?:19|20)\d\d$"  # d/m/yyyy dates
-    r"|^\d{3}-\d{2}-\d{4}$"  # US SSN layout, left to the SSN recognizer
+    r"|^\d{3}([- ])\d{2}\1\d{4}$"  # US SSN layout, left to the SSN recognizer
     r"|^\d{1,3}(?:\.\d{1,3}){3}$"  # IPv4
     r"|^(?:19|20)\d\d\s?-\s?(?:19|20)\d\d$"  # year ranges
 )
@@ -105,6 +105,9 @@ PHONE_CONTEXT = (
     "number",
     "dial",
     "text me",
+    "sms",
+    "reach me",
+    "ring",
 )
 
 
