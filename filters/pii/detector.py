@@ -31,6 +31,7 @@ from filters.pii.names import find_names, given_names, spread_names
 from filters.pii.offline import use_bundled_suffix_list
 from filters.pii.patterns import (
     CARD_RECOGNIZER,
+    CONTEXT_BOOST,
     PHONE_RECOGNIZER,
     SECRET_RECOGNIZERS,
     RegexRecognizer,
@@ -42,7 +43,6 @@ logger = logging.getLogger(__name__)
 
 NER_SCORE = 0.85
 RELABELLED_SCORE = 0.86  # above NER_SCORE, so it wins over a same-span LOCATION
-CONTEXT_BOOST = 0.35
 NER_PIECE_CHARS = 20_000
 _RELABELLED = {"GPE", "LOC", "FAC", "ORG", "NORP"}
 _NER_LABELS = {"PERSON": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION"}
@@ -132,7 +132,7 @@ class PiiDetector:
     def _ner_spans(self, entities: list[NerEntity]) -> Iterator[PiiSpan]:
         """spaCy's entities; one that starts with a given name is a person, whatever its label
         (spaCy small often calls "Rebecca" or "Magnus Poulsen" a place or an organisation)."""
-        names = given_names()
+        names = given_names() if "PERSON" in self.config.entities else frozenset()
         for ent in entities:
             if ent.label in _RELABELLED and ent.first_word.lower() in names:
                 yield PiiSpan(ent.start, ent.end, "PERSON", RELABELLED_SCORE)

@@ -2,8 +2,9 @@
 
 Presidio's own recognizers cover email, IBAN, IP and SSN. Here are the ones Presidio lacks or
 gets wrong on real data: credit cards outside Presidio's prefix list, phone numbers in national
-formats that `phonenumbers` cannot place without a region, secrets, titled names, and street
-addresses in many countries' layouts.
+formats that `phonenumbers` cannot place without a region, and secrets (cloud keys, GitHub and
+vendor tokens, bearer tokens, assigned API keys, PEM private keys). Names are in `names.py`,
+street addresses in `addresses.py`.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ class RegexRecognizer:
     """One regex for one entity type, with an optional validator and context words.
 
     `group` selects the part of the match that is the entity (e.g. the token after "Bearer").
-    A match whose score is under the threshold is kept only when one of `context` appears in
-    the `CONTEXT_WINDOW` characters before it.
+    A `context` word in the `CONTEXT_WINDOW` characters before a match raises its score by
+    `CONTEXT_BOOST` (Presidio's context enhancement), which lifts weak shapes such as a bare
+    digit run over the threshold only after "phone:" or "call". `required_substrings` is a
+    cheap pre-check: the regex runs only on texts that contain one of them.
     """
 
     entity_type: str
@@ -118,8 +121,9 @@ def _score_phone(candidate: str) -> float | None:
     if not 7 <= digits <= 15 or _NOT_PHONE.search(body) or body.count("(") != body.count(")"):
         return None
     if body.startswith(("+", "00")):
+        international = "+" + body.removeprefix("+").removeprefix("00").lstrip()
         try:
-            number = phonenumbers.parse("+" + body.lstrip("+0 ") if body[0] == "0" else body)
+            number = phonenumbers.parse(international)
         except phonenumbers.NumberParseException:
             return 0.4
         return 0.9 if phonenumbers.is_possible_number(number) else 0.4
@@ -198,15 +202,45 @@ def _varied(candidate: str) -> float | None:
 
 SECRET_RECOGNIZERS = (
     RegexRecognizer("PRIVATE_KEY", _PEM, 1.0, required_substrings=("private key",)),
-    RegexRecognizer("CLOUD_KEY", _AWS_KEY_ID, 0.95),
+    RegexRecognizer(
+        "CLOUD_KEY",
+        _AWS_KEY_ID,
+        0.95,
+        required_substrings=(
+            "akia",
+            "asia",
+            "abia",
+            "acca",
+            "agpa",
+            "aida",
+            "aipa",
+            "anpa",
+            "anva",
+            "aroa",
+        ),
+    ),
     RegexRecognizer("CLOUD_KEY", _AWS_SECRET, 0.9, group=1, required_substrings=("aws",)),
-    RegexRecognizer("CLOUD_KEY", _GOOGLE_KEY, 0.95),
+    RegexRecognizer("CLOUD_KEY", _GOOGLE_KEY, 0.95, required_substrings=("aiza",)),
     RegexRecognizer("CLOUD_KEY", _AZURE_KEY, 0.95, group=1, required_substrings=("accountkey",)),
-    RegexRecognizer("GITHUB_TOKEN", _GITHUB, 0.95),
-    RegexRecognizer("API_KEY", _VENDOR_TOKEN, 0.9),
-    RegexRecognizer("API_KEY", _JWT, 0.9),
-    RegexRecognizer("API_KEY", _BEARER, 0.85, group=1, validate=_varied),
-    RegexRecognizer("API_KEY", _ASSIGNED_SECRET, 0.8, group=1, validate=_looks_random),
+    RegexRecognizer("GITHUB_TOKEN", _GITHUB, 0.95, required_substrings=("gh", "github_pat_")),
+    RegexRecognizer(
+        "API_KEY",
+        _VENDOR_TOKEN,
+        0.9,
+        required_substrings=("xox", "_live_", "_test_", "glpat-", "sk-", "sg.", "npm_"),
+    ),
+    RegexRecognizer("API_KEY", _JWT, 0.9, required_substrings=("eyj",)),
+    RegexRecognizer(
+        "API_KEY", _BEARER, 0.85, group=1, validate=_varied, required_substrings=("bearer", "token")
+    ),
+    RegexRecognizer(
+        "API_KEY",
+        _ASSIGNED_SECRET,
+        0.8,
+        group=1,
+        validate=_looks_random,
+        required_substrings=("key", "secret", "token", "pass", "pwd", "auth", "credential"),
+    ),
 )
 
 PHONE_RECOGNIZER = RegexRecognizer(
