@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
 
+    load_at_start = os.getloadavg()[0]
     start = time.perf_counter()
     table, planted_exact, planted_near = generate(args.n)
     generate_s = time.perf_counter() - start
@@ -104,6 +106,7 @@ def main() -> None:
         "generate_seconds": round(generate_s, 2),
         "peak_rss_mib_after_generation": round(rss_after_generate),
         "peak_rss_mib": round(peak_rss_mib()),
+        "load_average_1min_at_start": round(load_at_start, 1),
     }
     width = max(map(len, figures))
     print(f"dedup_scale: exact + MinHash-LSH near dedup (defaults), {args.repeats} run(s)")
