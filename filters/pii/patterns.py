@@ -165,7 +165,8 @@ _PEM = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
     r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:,-]*)"
 )
-_AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA)[A-Z0-9]{16}\b")
+_AWS_KEY_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA")
+_AWS_KEY_ID = re.compile(rf"\b(?:{'|'.join(_AWS_KEY_PREFIXES)})[A-Z0-9]{{16}}\b")
 _AWS_SECRET = re.compile(
     r"(?i)aws.{0,24}?(?:secret|key)[\w-]*[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])"
 )
@@ -206,18 +207,7 @@ SECRET_RECOGNIZERS = (
         "CLOUD_KEY",
         _AWS_KEY_ID,
         0.95,
-        required_substrings=(
-            "akia",
-            "asia",
-            "abia",
-            "acca",
-            "agpa",
-            "aida",
-            "aipa",
-            "anpa",
-            "anva",
-            "aroa",
-        ),
+        required_substrings=tuple(prefix.lower() for prefix in _AWS_KEY_PREFIXES),
     ),
     RegexRecognizer("CLOUD_KEY", _AWS_SECRET, 0.9, group=1, required_substrings=("aws",)),
     RegexRecognizer("CLOUD_KEY", _GOOGLE_KEY, 0.95, required_substrings=("aiza",)),
