@@ -12,8 +12,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cards.config import CardConfig
 from filters.dedup import DedupConfig
+from filters.language import LanguageConfig
+from filters.leakage import LeakageConfig
 from filters.pii import PiiConfig
+from filters.quality import QualityConfig
 from filters.toxicity import ToxicityConfig
 from indexes import IndexConfig
 from loaders import SourceConfig
@@ -34,9 +38,14 @@ class LimitsConfig(BaseModel):
 class FiltersConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    """Each filter runs with its defaults unless set to null in the recipe."""
+
     pii: PiiConfig | None = Field(default_factory=PiiConfig)
+    quality: QualityConfig | None = Field(default_factory=QualityConfig)
+    language: LanguageConfig | None = Field(default_factory=LanguageConfig)
     toxicity: ToxicityConfig | None = Field(default_factory=ToxicityConfig)
     dedup: DedupConfig | None = Field(default_factory=DedupConfig)
+    leakage: LeakageConfig | None = Field(default_factory=LeakageConfig)
 
 
 class Recipe(BaseModel):
@@ -49,6 +58,7 @@ class Recipe(BaseModel):
     filters: FiltersConfig = Field(default_factory=FiltersConfig)
     splits: SplitConfig = Field(default_factory=SplitConfig)
     index: IndexConfig = Field(default_factory=IndexConfig)
+    card: CardConfig = Field(default_factory=CardConfig)
     publish: PublishConfig = Field(default_factory=PublishConfig)
 
     base_dir: Path = Field(Path("."), exclude=True, description="set from the recipe's location")

@@ -1,4 +1,5 @@
-"""The `curate` flow: load → PII → toxicity → dedup → split → embed + index → card → publish.
+"""The `curate` flow: load → PII → quality → language → toxicity → takedowns → dedup → embed
+→ semantic dedup → split + leakage check → index → card → publish.
 
 Each task calls one plain function from loaders/, filters/, publish/, indexes/ or cards/, so
 every step is testable without Prefect. The flow adds logging, artifacts and orchestration.
@@ -11,20 +12,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from cards import CardContext, render_card
-from cards.card import SourceSummary
+from cards import CardContext
+from cards.card import SourceSummary, card_summary
+from cards.files import write_card_files
+from cards.licenses import assess_licenses, enforce_license_policy
 from curate.accounting import filter_log, run_stats
 from curate.recipe import Recipe, load_recipe
 from curate.versions import tool_versions
 from filters.base import StageResult
-from filters.dedup import deduplicate
+from filters.dedup import deduplicate, semantic_dedup
+from filters.language import apply_language
+from filters.leakage import resolve_leaks
 from filters.pii import apply_pii, build_detector, redact_texts
+from filters.quality import apply_quality
 from filters.toxicity import apply_toxicity, load_scorer, run_bias_audit
 from indexes import Embedder, build_index, write_index
 from loaders import LoadResult, load_sources
@@ -39,10 +47,11 @@ from publish.release import (
 )
 from publish.splits import assign_splits
 from publish.store import publish_atomically, publish_lock
+from publish.takedown import apply_takedowns
 
 # Arrow tables pass between tasks in memory; resume-by-cache is configured per stage later.
 stage = task(cache_policy=NO_CACHE)
-INDEX_ROW_COLUMNS = ["id", "split", "source", "source_name", "license"]
+INDEX_ROW_COLUMNS = ["id", "split", "source", "source_name", "license", "language"]
 
 
 @dataclass
@@ -54,6 +63,11 @@ class RunSummary:
     version_dir: Path
     unchanged: bool
     stats: dict[str, Any]
+
+
+def passthrough(table: pa.Table) -> StageResult:
+    """The result of a stage the recipe switched off: every row kept."""
+    return StageResult(table, table.schema.empty_table())
 
 
 @stage
@@ -78,7 +92,7 @@ def redact_pii(
     """Redact PII in kept rows and in quarantined raw text, since the quarantine is published."""
     config = recipe.filters.pii
     if config is None:
-        return StageResult(table, table.schema.empty_table()), quarantine
+        return passthrough(table), quarantine
     detector = build_detector(config)
     salt = os.environ.get("CURATE_PII_SALT", "")
     result = apply_pii(table, config, detector=detector, salt=salt)
@@ -95,7 +109,7 @@ def filter_toxicity(recipe: Recipe, table: pa.Table) -> tuple[StageResult, dict[
     """Score toxicity, and audit the scorer's bias on identity groups for the card."""
     config = recipe.filters.toxicity
     if config is None:
-        return StageResult(table, table.schema.empty_table()), {}, ""
+        return passthrough(table), {}, ""
     scorer = load_scorer(config)
     result = apply_toxicity(table, config, scorer=scorer)
     audit = run_bias_audit(config, scorer=scorer)
@@ -104,44 +118,94 @@ def filter_toxicity(recipe: Recipe, table: pa.Table) -> tuple[StageResult, dict[
 
 
 @stage
+def filter_quality(recipe: Recipe, table: pa.Table) -> StageResult:
+    config = recipe.filters.quality
+    result = passthrough(table) if config is None else apply_quality(table, config)
+    get_run_logger().info("quality: removed %d rows", result.removed.num_rows)
+    return result
+
+
+@stage
+def filter_language(recipe: Recipe, table: pa.Table) -> StageResult:
+    config = recipe.filters.language
+    result = passthrough(table) if config is None else apply_language(table, config)
+    get_run_logger().info("language: removed %d rows", result.removed.num_rows)
+    return result
+
+
+@stage
+def honour_takedowns(recipe: Recipe, table: pa.Table) -> StageResult:
+    """Rows matching a takedown request never reach a new version."""
+    result = apply_takedowns(table, recipe.dataset_dir())
+    get_run_logger().info("takedown: removed %d rows", result.removed.num_rows)
+    return result
+
+
+@stage
 def dedup(recipe: Recipe, table: pa.Table) -> StageResult:
     config = recipe.filters.dedup
-    if config is None:
-        return StageResult(table, table.schema.empty_table())
-    result = deduplicate(table, config)
+    result = passthrough(table) if config is None else deduplicate(table, config)
     get_run_logger().info("dedup: removed %d rows", result.removed.num_rows)
     return result
 
 
 @stage
-def split(recipe: Recipe, table: pa.Table) -> dict[str, pa.Table]:
-    splits = assign_splits(table, recipe.splits)
-    get_run_logger().info("splits: %s", {name: t.num_rows for name, t in splits.items()})
-    return splits
+def embed(recipe: Recipe, table: pa.Table) -> tuple[np.ndarray, int]:
+    """Embed every candidate row once; the cache makes unchanged rows free in later versions."""
+    embedder = Embedder(recipe.index, cache_dir=recipe.dataset_dir() / ".embedding-cache")
+    vectors = embedder.embed(table)
+    get_run_logger().info(
+        "embedded %d rows (%d not in the cache)", table.num_rows, embedder.encoded_count
+    )
+    return vectors, embedder.encoded_count
 
 
 @stage
-def embed_and_index(recipe: Recipe, splits: dict[str, pa.Table]) -> tuple[Any, pa.Table, dict]:
-    """Embed every published row (cached by text hash across versions) and build the index."""
+def semantic_duplicates(
+    recipe: Recipe, table: pa.Table, vectors: np.ndarray
+) -> tuple[StageResult, np.ndarray]:
+    """Semantic dedup on the embeddings the index uses, so nothing is embedded twice."""
+    config = recipe.filters.dedup
+    if config is None or config.semantic is None:
+        return passthrough(table), vectors
+    result = semantic_dedup(table, vectors, config.semantic, keep=config.keep)
+    kept = pc.is_in(table["id"], value_set=result.kept["id"]).to_numpy(zero_copy_only=False)
+    get_run_logger().info("semantic dedup: removed %d rows", result.removed.num_rows)
+    return result, vectors[kept]
+
+
+@stage
+def split(recipe: Recipe, table: pa.Table) -> tuple[dict[str, pa.Table], StageResult]:
+    """Assign splits, then make sure no near-duplicate pair straddles two splits."""
+    splits = assign_splits(table, recipe.splits)
+    config = recipe.filters.leakage
+    leaks = passthrough(table.slice(0, 0))
+    if config is not None and config.protected in splits:
+        resolved, removed, stats = resolve_leaks(
+            splits, config.near, config.protected, config.action
+        )
+        splits = {name: resolved[name] for name in splits}  # keep the recipe's split order
+        leaks = StageResult(table.slice(0, 0), removed, stats)
+    get_run_logger().info("splits: %s", {name: t.num_rows for name, t in splits.items()})
+    return splits, leaks
+
+
+@stage
+def build_search_index(
+    recipe: Recipe, splits: dict[str, pa.Table], table: pa.Table, vectors: np.ndarray
+) -> tuple[Any, pa.Table, dict]:
+    """Index the published rows, reusing the vectors computed for `table`."""
     rows = pa.concat_tables(
         [
-            t.select(["id", "text", "source", "source_name", "license"]).append_column(
-                "split", pa.array([name] * t.num_rows, pa.string())
-            )
+            t.append_column("split", pa.array([name] * t.num_rows, pa.string()))
             for name, t in splits.items()
         ]
     )
-    embedder = Embedder(recipe.index, cache_dir=recipe.dataset_dir() / ".embedding-cache")
-    vectors = embedder.embed(rows)
-    index, info = build_index(vectors, recipe.index, seed=recipe.splits.seed)
-    info["encoded"] = embedder.encoded_count
-    get_run_logger().info(
-        "index: %s over %d rows (%d newly embedded)",
-        info.get("factory"),
-        rows.num_rows,
-        embedder.encoded_count,
-    )
-    return index, rows.select(INDEX_ROW_COLUMNS), info
+    rows = rows.select([c for c in INDEX_ROW_COLUMNS if c in rows.column_names])
+    positions = pc.index_in(rows["id"], value_set=table["id"]).to_numpy(zero_copy_only=False)
+    index, info = build_index(vectors[positions], recipe.index, seed=recipe.splits.seed)
+    get_run_logger().info("index: %s over %d rows", info.get("factory"), rows.num_rows)
+    return index, rows, info
 
 
 @stage
@@ -159,9 +223,10 @@ def make_card(
     stats: dict[str, Any],
     curation_sections: dict[str, str],
     changelog: str,
-) -> str:
+) -> CardContext:
+    """Gather what the card states; the files are written into the version by `publish`."""
     first = next((t for t in splits.values() if t.num_rows), None)
-    context = CardContext(
+    return CardContext(
         name=recipe.name,
         version=release.version,
         description=recipe.description,
@@ -182,8 +247,9 @@ def make_card(
         example=first.slice(0, 1).to_pylist()[0] if first is not None else None,
         changelog=changelog,
         curation_sections=curation_sections,
+        config=recipe.card,
+        filter_configs=recipe.filters.model_dump(mode="json"),
     )
-    return render_card(context)
 
 
 @stage
@@ -194,7 +260,7 @@ def publish(
     quarantine: pa.Table,
     filtered: pa.Table,
     index_parts: tuple[Any, pa.Table, dict],
-    card: str,
+    card: CardContext,
     changelog: str,
     stats: dict[str, Any],
 ) -> Path:
@@ -208,7 +274,7 @@ def publish(
         write_parquet(quarantine, staging / "quarantine" / "quarantine.parquet")
         write_parquet(filtered, staging / "quarantine" / "filtered.parquet")
         write_index(staging / "index", index, index_rows, index_info)
-        (staging / "README.md").write_text(card, encoding="utf-8")
+        write_card_files(staging, card, splits)
         (staging / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
         write_manifest(
             staging,
@@ -236,30 +302,56 @@ def publish(
 def curate(recipe_path: str) -> RunSummary:
     """Curate one recipe into a new published version (or report that nothing changed)."""
     recipe = load_recipe(recipe_path)
+    licenses = assess_licenses({s.resolved_name(): s.license for s in recipe.sources})
+    enforce_license_policy(licenses, recipe.card.fail_on_license_conflict)
     loaded, table, quarantine = load(recipe)
     pii, quarantine = redact_pii(recipe, table, quarantine)
-    toxicity, audit, audit_markdown = filter_toxicity(recipe, pii.kept)
-    duplicates = dedup(recipe, toxicity.kept)
-    splits = split(recipe, duplicates.kept)
-    filtered = filter_log({"pii": pii, "toxicity": toxicity, "dedup": duplicates})
+    quality = filter_quality(recipe, pii.kept)
+    language = filter_language(recipe, quality.kept)
+    toxicity, audit, audit_markdown = filter_toxicity(recipe, language.kept)
+    takedowns = honour_takedowns(recipe, toxicity.kept)
+    duplicates = dedup(recipe, takedowns.kept)
+    vectors, encoded = embed(recipe, duplicates.kept)
+    semantic, vectors = semantic_duplicates(recipe, duplicates.kept, vectors)
+    splits, leaks = split(recipe, semantic.kept)
+    stages = {
+        "pii": pii,
+        "quality": quality,
+        "language": language,
+        "toxicity": toxicity,
+        "takedown": takedowns,
+        "dedup": duplicates,
+        "semantic_dedup": semantic,
+        "leakage": leaks,
+    }
+    filtered = filter_log(stages)
     stats = run_stats(loaded.rows_read, loaded.rows_unreadable, quarantine, filtered, splits)
-    stats["stages"] = {"pii": pii.stats, "toxicity": toxicity.stats, "dedup": duplicates.stats}
+    stats["stages"] = {name: result.stats for name, result in stages.items()}
     stats["bias_audit"] = audit
     release = plan(recipe, splits)
     dataset_dir = recipe.dataset_dir()
     if release.unchanged:
         get_run_logger().info("no change since %s; nothing published", release.version)
         return RunSummary(recipe.name, release.version, dataset_dir / release.version, True, stats)
-    index_parts = embed_and_index(recipe, splits)
+    index, index_rows, index_info = build_search_index(recipe, splits, semantic.kept, vectors)
+    index_info["encoded"] = encoded
     changelog = render_changelog(recipe.name, release, stats)
     sections = curation_sections(stats, audit_markdown)
     card = make_card(recipe, release, loaded, splits, stats, sections, changelog)
     version_dir = publish(
-        recipe, release, splits, quarantine, filtered, index_parts, card, changelog, stats
+        recipe,
+        release,
+        splits,
+        quarantine,
+        filtered,
+        (index, index_rows, index_info),
+        card,
+        changelog,
+        stats,
     )
     create_markdown_artifact(
         key=f"card-{recipe.name}".lower(),
-        markdown=card.split("\n---\n", 1)[-1],
+        markdown=card_summary(card),
         description=f"Dataset card of {recipe.name} {release.version}",
     )
     return RunSummary(recipe.name, release.version, version_dir, False, stats)

@@ -21,6 +21,18 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "examples" / "data"
 PLANTED = json.loads((DATA / "planted.json").read_text())
 SPLITS = ("train", "validation", "test")
+GROWTH_POSTS = [
+    "The night ferry now leaves the north pier at half past ten, so plan your dinner early.",
+    "Our allotment society swapped heirloom tomato seeds with the school garden this spring.",
+    "A volunteer crew repainted the old railway signal box in its original green and cream.",
+    "The library's repair cafe fixed eleven toasters and a sewing machine on Saturday.",
+    "Beekeepers reported a late honey flow after the lime trees flowered in July.",
+    "The choir rehearses in the chapel on Thursdays and newcomers can borrow sheet music.",
+    "Cyclists asked the council for a covered rack outside the swimming baths.",
+    "Someone left a box of vintage postcards of the harbour at the charity shop.",
+    "The astronomy club will point its telescope at Saturn from the cricket ground.",
+    "Wind turbines on the ridge were paused for a week while engineers replaced a gearbox.",
+]
 
 
 def recipe_copy(tmp: Path, data_dir: Path = DATA, root: Path | None = None) -> Path:
@@ -83,7 +95,8 @@ def test_every_row_is_accounted_for_with_a_reason(demo):
 
 def test_planted_malformed_rows_are_quarantined_with_their_reason(demo):
     quarantine = pq.read_table(demo.version_dir / "quarantine" / "quarantine.parquet").to_pylist()
-    found = {(q["source"], q["reason"]) for q in quarantine}
+    # Sources are shown relative to the recipe; this test's recipe uses absolute paths.
+    found = {(q["source"].removeprefix(f"{DATA}/"), q["reason"]) for q in quarantine}
     expected_reason = {
         "bad_quoting": "csv_parse_error",
         "field_count": "field_count",
@@ -170,8 +183,7 @@ def test_growth_publishes_a_new_version_and_keeps_test_rows_out_of_train(prefect
     first = curate(str(recipe))
     first_hashes = {p: file_sha(p) for p in first.version_dir.rglob("*") if p.is_file()}
     with open(data / "posts.jsonl", "a") as handle:
-        for i in range(40):
-            body = f"Growth post {i}: the night ferry timetable changed again for route {i * 7}."
+        for i, body in enumerate(GROWTH_POSTS):
             handle.write(json.dumps({"post_id": f"g{i:03d}", "body": body, "lang": "en"}) + "\n")
     second = curate(str(recipe))
     assert second.version == "1.0.1" and not second.unchanged
@@ -179,9 +191,9 @@ def test_growth_publishes_a_new_version_and_keeps_test_rows_out_of_train(prefect
     old_test = set(read_split(first.version_dir, "test")["id"].to_pylist())
     new_train = set(read_split(second.version_dir, "train")["id"].to_pylist())
     assert not old_test & new_train
-    changes = read_manifest(second.version_dir)["stats"]["rows_published"]
-    assert changes == first.stats["rows_published"] + 40
-    assert read_manifest(second.version_dir)["index"]["encoded"] == 40
+    manifest = read_manifest(second.version_dir)
+    assert manifest["stats"]["rows_published"] == first.stats["rows_published"] + len(GROWTH_POSTS)
+    assert manifest["index"]["encoded"] == len(GROWTH_POSTS)  # only the new rows are embedded
 
 
 def test_search_finds_planted_sentences_from_paraphrases(demo, capsys):
@@ -190,3 +202,25 @@ def test_search_finds_planted_sentences_from_paraphrases(demo, capsys):
         assert main(["search", str(dataset_dir), target["query"], "-k", "3"]) == 0
         output = capsys.readouterr().out
         assert f" {target['key']} " in output, (target, output)
+
+
+def test_card_shows_the_bias_audit_and_the_flow_counts(demo):
+    card = (demo.version_dir / "README.md").read_text()
+    audit = demo.stats["bias_audit"]
+    assert "| identity group | neutral sentences | false positives | false-positive rate |" in card
+    for group in audit["groups"]:
+        assert f"| {group['neutral_sentences']} | {group['false_positives']} |" in card
+    stats = demo.stats
+    assert f"{stats['rows_published']} rows" in card
+    for reason, count in stats["removed_by_reason"].items():
+        assert f"`{reason}`" in card and str(count) in card
+
+
+def test_croissant_metadata_loads_and_iterates(demo):
+    import mlcroissant
+
+    dataset = mlcroissant.Dataset(jsonld=str(demo.version_dir / "croissant.json"))
+    record_sets = [rs.uuid for rs in dataset.metadata.record_sets]
+    assert record_sets
+    first = next(iter(dataset.records(record_set=record_sets[0])))
+    assert first
