@@ -14,7 +14,6 @@ bigram already covers 20% of the characters, so they only judge texts of
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 
@@ -75,11 +74,14 @@ class QualityConfig(BaseModel):
     @field_validator("forbidden_patterns", "boilerplate_patterns")
     @classmethod
     def _patterns_compile(cls, patterns: list[str] | None) -> list[str] | None:
+        """Arrow matches with RE2 (no look-arounds or backreferences), so check with it."""
         for pattern in patterns or []:
             try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(f"pattern {pattern!r} is not a valid regex: {error}") from error
+                pc.match_substring_regex(pa.array([""]), pattern)
+            except pa.ArrowInvalid as error:
+                raise ValueError(
+                    f"pattern {pattern!r} is not a valid RE2 regex: {error}"
+                ) from error
         return patterns
 
 

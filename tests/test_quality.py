@@ -93,7 +93,9 @@ def test_first_failing_rule_is_the_reason_and_all_failures_are_counted() -> None
 
 
 def test_config_validates() -> None:
-    with pytest.raises(ValueError, match="valid regex"):
+    with pytest.raises(ValueError, match="valid RE2 regex"):
         QualityConfig(forbidden_patterns=["(unclosed"])
+    with pytest.raises(ValueError, match="valid RE2 regex"):  # Python re accepts look-aheads
+        QualityConfig(boilerplate_patterns=[r"cookie(?=s)"])
     with pytest.raises(ValueError):
         QualityConfig(min_word=3)
