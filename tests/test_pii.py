@@ -93,6 +93,7 @@ def test_detects_each_entity_type(detector: PiiDetector, text: str, entity: str,
         "Rue Dielhère 130",
         "ul. Północna 73",
         "2407 tawastintie 6",
+        "Flat 3\n12 High Street",
     ],
 )
 def test_street_address_layouts(detector: PiiDetector, address: str) -> None:
@@ -101,6 +102,17 @@ def test_street_address_layouts(detector: PiiDetector, address: str) -> None:
     start = text.index(address)
     covered = [s for s in spans if s.entity_type == "STREET_ADDRESS"]
     assert covered and covered[0].start <= start + 1 and covered[-1].end >= start + len(address) - 1
+
+
+def test_speaker_labels_need_a_dialogue(detector: PiiDetector) -> None:
+    dialogue = "Ubul: What a wife.\nVinka: Remember me?"
+    label = "Office: open on weekdays only."
+    spans = detector.detect([dialogue, label])
+    assert {dialogue[s.start : s.end] for s in spans[0] if s.entity_type == "PERSON"} == {
+        "Ubul",
+        "Vinka",
+    }
+    assert not [s for s in spans[1] if s.entity_type == "PERSON"]
 
 
 def test_numbers_that_are_not_phones(detector: PiiDetector) -> None:

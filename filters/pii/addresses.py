@@ -134,6 +134,7 @@ def _sources(cased: bool) -> tuple[list[str], list[str]]:
         rf"(?<![\w.]){names}{_SP}{_NUM}(?!\w)",
         rf"(?<![\w.,-]){_NUM}{_SP}{names}",
         r"(?<![\w.,-])\d{4,6}(?![\w-])",
+        r"(?<!\w)(?i:flat|unit|room|floor|fl\.|rm\.)[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b",
         r"(?<![\w.,-])\d{3}[ ]\d{2}(?![\w-])",
         rf"\b{UPPER}\d[A-Z][ ]?\d[A-Z]\d\b|\b[A-Z]{{1,2}}\d[A-Z\d]?[ ]\d[A-Z]{{2}}\b",
     ]

@@ -8,7 +8,7 @@ without another model:
   initial and surname;
 - the "First M. Last" shape: two capitalised words around a single-letter initial;
 - cue words before a name: a title ("Ms."), "my name is", "said";
-- a speaker label at the start of a line ("Ubul: What a wife.");
+- speaker labels at the start of lines of a dialogue ("Ubul: What a wife.\nNicole: ...");
 - spreading: other mentions of a found name's words are names ("Faina D. Yefremova" ...
   "Yefremova"), and so are the other members of a list that contains a name
   ("Eklund, Michael and Hodge").
@@ -89,9 +89,11 @@ def find_names(text: str) -> list[PiiSpan]:
         end = _cut_at_stop_word(text, match.start(1), match.end(1))
         if end > match.start(1):
             spans.append(PiiSpan(match.start(1), end, "PERSON", CUE_SCORE))
-    for match in _SPEAKER.finditer(text):
-        if match.group(1).lower() not in _LABELS | STOP_WORDS:
-            spans.append(PiiSpan(match.start(1), match.end(1), "PERSON", SPEAKER_SCORE))
+    speakers = [
+        m for m in _SPEAKER.finditer(text) if m.group(1).lower() not in _LABELS | STOP_WORDS
+    ]
+    if len(speakers) >= 2:  # a dialogue has turns; one "Office: ..." line is a label
+        spans.extend(PiiSpan(m.start(1), m.end(1), "PERSON", SPEAKER_SCORE) for m in speakers)
     return spans
 
 
