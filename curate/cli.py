@@ -14,7 +14,7 @@ from pathlib import Path
 
 from curate.recipe import RecipeError
 
-COMMAND_MODULES: list[str] = ["cards.cli", "loaders.cli"]
+COMMAND_MODULES: list[str] = ["cards.cli", "loaders.cli", "publish.cli"]
 
 
 def main(argv: list[str] | None = None) -> int:

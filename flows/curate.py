@@ -45,9 +45,10 @@ from publish.release import (
     write_manifest,
     write_parquet,
 )
-from publish.splits import assign_splits
+from publish.remote import mirror_version
+from publish.splits import assign_splits, parent_splits, split_stats
 from publish.store import publish_atomically, publish_lock
-from publish.takedown import apply_takedowns
+from publish.takedown import apply_takedowns, redact_takedowns
 
 # Arrow tables pass between tasks in memory; resume-by-cache is configured per stage later.
 stage = task(cache_policy=NO_CACHE)
@@ -134,11 +135,19 @@ def filter_language(recipe: Recipe, table: pa.Table) -> StageResult:
 
 
 @stage
-def honour_takedowns(recipe: Recipe, table: pa.Table) -> StageResult:
-    """Rows matching a takedown request never reach a new version."""
+def honour_takedowns(
+    recipe: Recipe, table: pa.Table, quarantine: pa.Table
+) -> tuple[StageResult, pa.Table]:
+    """Rows matching a takedown request never reach a new version, nor its quarantine.
+
+    Runs before PII redaction, which would hide the e-mail addresses that requests match.
+    """
     result = apply_takedowns(table, recipe.dataset_dir())
-    get_run_logger().info("takedown: removed %d rows", result.removed.num_rows)
-    return result
+    quarantine, blanked = redact_takedowns(quarantine, recipe.dataset_dir())
+    get_run_logger().info(
+        "takedown: removed %d rows, blanked %d quarantined", result.removed.num_rows, blanked
+    )
+    return result, quarantine
 
 
 @stage
@@ -177,7 +186,9 @@ def semantic_duplicates(
 @stage
 def split(recipe: Recipe, table: pa.Table) -> tuple[dict[str, pa.Table], StageResult]:
     """Assign splits, then make sure no near-duplicate pair straddles two splits."""
-    splits = assign_splits(table, recipe.splits)
+    # Stratified assignment depends on the other rows, so rows already published keep theirs.
+    previous = parent_splits(recipe.dataset_dir()) if recipe.splits.stratify_by else None
+    splits = assign_splits(table, recipe.splits, previous=previous)
     config = recipe.filters.leakage
     leaks = passthrough(table.slice(0, 0))
     if config is not None and config.protected in splits:
@@ -295,7 +306,14 @@ def publish(
         )
 
     with publish_lock(dataset_dir):
-        return publish_atomically(dataset_dir, release.version, write)
+        version_dir = publish_atomically(
+            dataset_dir, release.version, write, make_latest=not recipe.publish.require_approval
+        )
+    if recipe.publish.mirror:
+        mirror_version(
+            version_dir, recipe.publish.mirror, make_latest=not recipe.publish.require_approval
+        )
+    return version_dir
 
 
 @flow(name="curate", log_prints=True)
@@ -305,21 +323,21 @@ def curate(recipe_path: str) -> RunSummary:
     licenses = assess_licenses({s.resolved_name(): s.license for s in recipe.sources})
     enforce_license_policy(licenses, recipe.card.fail_on_license_conflict)
     loaded, table, quarantine = load(recipe)
-    pii, quarantine = redact_pii(recipe, table, quarantine)
+    takedowns, quarantine = honour_takedowns(recipe, table, quarantine)
+    pii, quarantine = redact_pii(recipe, takedowns.kept, quarantine)
     quality = filter_quality(recipe, pii.kept)
     language = filter_language(recipe, quality.kept)
     toxicity, audit, audit_markdown = filter_toxicity(recipe, language.kept)
-    takedowns = honour_takedowns(recipe, toxicity.kept)
-    duplicates = dedup(recipe, takedowns.kept)
+    duplicates = dedup(recipe, toxicity.kept)
     vectors, encoded = embed(recipe, duplicates.kept)
     semantic, vectors = semantic_duplicates(recipe, duplicates.kept, vectors)
     splits, leaks = split(recipe, semantic.kept)
     stages = {
+        "takedown": takedowns,
         "pii": pii,
         "quality": quality,
         "language": language,
         "toxicity": toxicity,
-        "takedown": takedowns,
         "dedup": duplicates,
         "semantic_dedup": semantic,
         "leakage": leaks,
@@ -328,6 +346,7 @@ def curate(recipe_path: str) -> RunSummary:
     stats = run_stats(loaded.rows_read, loaded.rows_unreadable, quarantine, filtered, splits)
     stats["stages"] = {name: result.stats for name, result in stages.items()}
     stats["bias_audit"] = audit
+    stats["splits"] = split_stats(splits, recipe.splits)
     release = plan(recipe, splits)
     dataset_dir = recipe.dataset_dir()
     if release.unchanged:

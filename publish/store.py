@@ -38,6 +38,10 @@ class PublishConfig(BaseModel):
         description="fsspec url (e.g. s3://bucket/published) each new version is copied to "
         "after publishing, manifest last (see docs/PUBLISHING.md)",
     )
+    require_approval: bool = Field(
+        False,
+        description="stage new versions without moving `latest` until `curate approve` is run",
+    )
 
 
 class PublishLockedError(RuntimeError):

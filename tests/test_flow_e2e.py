@@ -42,7 +42,7 @@ def recipe_copy(tmp: Path, data_dir: Path = DATA, root: Path | None = None) -> P
         source["path"] = str(data_dir / source["path"].removeprefix("../examples/data/"))
     recipe["publish"]["root"] = str(root or tmp / "published")
     path = tmp / "recipe.yaml"
-    path.write_text(yaml.safe_dump(recipe))
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
     return path
 
 
