@@ -113,6 +113,7 @@ def score(examples: list[Example], predictions: list[list[Span]]) -> dict[str, d
         "predicted": all_pred,
         "precision": all_tp / all_pred if all_pred else float("nan"),
         "ignored": sum(ignored.values()),
+        "strict_precision": all_tp / (all_pred + sum(ignored.values())) if all_pred else 0.0,
     }
     return report
 
@@ -274,6 +275,11 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     print_table(f"ours on {args.path.name} ({len(texts)} texts, {elapsed:.1f} s)", report)
 
+    print(
+        f"overall precision counting predictions on unscored labels as false: "
+        f"{report['OVERALL']['strict_precision']:.3f}"
+    )
+
     secrets = secrets_examples()
     secrets_report = score_secrets(secrets, detect([text for text, _ in secrets]))
     print(
@@ -288,6 +294,7 @@ def main() -> None:
         for entity, row in report.items()
         for key in ("recall", "precision")
     }
+    figures["OVERALL.strict_precision"] = report["OVERALL"]["strict_precision"]
     figures["SECRETS.recall"] = secrets_report["recall"]
     figures["SECRETS.false_positives"] = secrets_report["false_positives"]
     if args.baseline:
