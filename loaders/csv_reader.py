@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from loaders.base import decode_strict
+from loaders.limits import InputError, InputLimits, open_limited
 from loaders.records import Record
 
 # Python's csv refuses fields over 128 KiB; an oversize row must reach validation (text_too_long).
@@ -55,8 +56,8 @@ class Utf8Stream:
     invalid UTF-8 on their own line instead of being replaced silently.
     """
 
-    def __init__(self, path: Path, encoding: str | None) -> None:
-        self._raw = pa.input_stream(str(path), compression="detect")
+    def __init__(self, path: Path, encoding: str | None, limits: InputLimits | None = None) -> None:
+        self._raw = open_limited(path, limits)
         head = self._raw.read(SNIFF_BYTES)
         self.encoding = encoding or detect_encoding(head)
         self._decoder = None
@@ -124,11 +125,17 @@ class CsvReader:
     """Reads one CSV file in blocks of about `block_size` bytes; see the module docstring."""
 
     def __init__(
-        self, path: Path, delimiter: str | None, encoding: str | None, block_size: int
+        self,
+        path: Path,
+        delimiter: str | None,
+        encoding: str | None,
+        block_size: int,
+        limits: InputLimits | None = None,
     ) -> None:
         self.path = path
         self.block_size = block_size
-        self.stream = Utf8Stream(path, encoding)
+        self.max_columns = (limits or InputLimits()).max_columns
+        self.stream = Utf8Stream(path, encoding, limits)
         self.buf = b""
         self.line = 1  # physical line number of buf[0]
         self.eof = False
@@ -136,7 +143,11 @@ class CsvReader:
         self.delimiter = delimiter or detect_delimiter(self.buf)
         self._boundary = np.zeros(256, dtype=bool)
         self._boundary[[ord(self.delimiter), LF, CR, QUOTE]] = True
-        header_block = self._exact(target=1, header=True)
+        try:
+            header_block = self._exact(target=1, header=True)
+        except BaseException:
+            self.stream.close()
+            raise
         self.header: list[str] = header_block.table.column_names
         self.header_problems = header_block.problems
 
@@ -288,6 +299,11 @@ class CsvReader:
             elif not row:
                 continue
             elif names is None:
+                if len(row) > self.max_columns:
+                    raise InputError(
+                        "too_many_columns",
+                        f"header has {len(row)} columns, limit {self.max_columns} (max_columns)",
+                    )
                 names = _unique_names(row)
             elif len(row) != len(names):
                 detail = f"expected {len(names)} fields, found {len(row)}"

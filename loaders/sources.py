@@ -12,6 +12,7 @@ import glob
 import hashlib
 import json
 import string
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import zstandard
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from loaders.base import (
@@ -31,6 +33,7 @@ from loaders.base import (
     unify_tables,
 )
 from loaders.csv_reader import CsvReader
+from loaders.limits import InputError, InputLimits
 from loaders.records import Record, read_json_array, read_jsonl
 from loaders.web import FetchConfig, read_html_page, read_url_list, read_warc
 
@@ -63,6 +66,18 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 }
 BATCH_ROWS = 65_536  # rows per batch for row-by-row formats and columnar files
 BATCH_TEXT_BYTES = 64 << 20  # or fewer, once the batch's text reaches this size
+# What a corrupt or hostile file raises while being read; it becomes one quarantine entry for the
+# file (rows read before the fault are kept) instead of failing the whole load.
+UNREADABLE_FILE_ERRORS = (
+    InputError,
+    OSError,
+    EOFError,
+    zlib.error,
+    zstandard.ZstdError,
+    pa.ArrowInvalid,
+    RecursionError,
+    UnicodeError,
+)
 
 
 class SourceConfig(BaseModel):
@@ -92,6 +107,9 @@ class SourceConfig(BaseModel):
     )
     block_bytes: int = Field(32 << 20, ge=1 << 16, description="CSV bytes parsed per block")
     fetch: FetchConfig = Field(default_factory=FetchConfig, description="for format `urls`")
+    limits: InputLimits = Field(
+        default_factory=InputLimits, description="bombs, huge lines, wide files, huge pages"
+    )
 
     @model_validator(mode="after")
     def _text_needed(self) -> SourceConfig:
@@ -150,6 +168,7 @@ class _SourceState:
     quarantine: QuarantineLog
     template_fields: list[str]
     numeric_kinds: dict[str, set[str]] = field(default_factory=dict)
+    columns: set[str] = field(default_factory=set)
     pending: list[dict[str, Any]] = field(default_factory=list)
     pending_bytes: int = 0
 
@@ -176,14 +195,12 @@ def load_source(source: SourceConfig, base_dir: Path, cache_dir: Path | None = N
     try:
         for path in paths:
             shown = _display_path(path, base_dir)
-            if fmt in COLUMNAR_FORMATS:
-                for raw, lines, problems in _columnar_blocks(path, fmt, source):
-                    for record in problems:
-                        state.quarantine_record(shown, record)
-                    _add_columnar(state, raw, lines, shown, infer_numbers=fmt in ("csv", "tsv"))
-            else:
-                for record in _records(path, fmt, source):
-                    _add_record(state, record, shown)
+            try:
+                _load_file(state, path, fmt, shown)
+            except UNREADABLE_FILE_ERRORS as error:
+                reason = error.reason if isinstance(error, InputError) else "unreadable_file"
+                detail = f"{shown}: {_describe(error)}; rows read before this point are kept"
+                state.quarantine.add(shown, reason, detail)
         _flush(state)
         parts = state.spool.finish()
     finally:
@@ -202,6 +219,28 @@ def load_source(source: SourceConfig, base_dir: Path, cache_dir: Path | None = N
     )
 
 
+def _load_file(state: _SourceState, path: Path, fmt: Format, shown: str) -> None:
+    if fmt in COLUMNAR_FORMATS:
+        for raw, lines, problems in _columnar_blocks(path, fmt, state.source):
+            for record in problems:
+                state.quarantine_record(shown, record)
+            _add_columnar(state, raw, lines, shown, infer_numbers=fmt in ("csv", "tsv"))
+    else:
+        for record in _records(path, fmt, state.source):
+            _add_record(state, record, shown)
+
+
+def _describe(error: BaseException) -> str:
+    """The error in one line, without the absolute paths some libraries put in messages."""
+    if isinstance(error, InputError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        return f"{type(error).__name__}: {error.strerror}"
+    if isinstance(error, RecursionError):
+        return "nested too deeply to read"
+    return f"{type(error).__name__}: {str(error)[:300]}"
+
+
 def load_sources(
     sources: list[SourceConfig], base_dir: Path, cache_dir: Path | None = None
 ) -> LoadResult:
@@ -218,14 +257,14 @@ def load_sources(
 
 def _records(path: Path, fmt: Format, source: SourceConfig) -> Iterator[Record]:
     if fmt == "jsonl":
-        return read_jsonl(path)
+        return read_jsonl(path, source.limits)
     if fmt == "json":
-        return read_json_array(path)
+        return read_json_array(path, source.limits)
     if fmt == "warc":
-        return read_warc(path)
+        return read_warc(path, source.limits)
     if fmt == "urls":
         return read_url_list(path, source.fetch)
-    return read_html_page(path)
+    return read_html_page(path, source.limits)
 
 
 def _columnar_blocks(
@@ -234,7 +273,7 @@ def _columnar_blocks(
     """(columns, 1-based line or row number of each row, unreadable rows) per block."""
     if fmt in ("csv", "tsv"):
         delimiter = source.delimiter or ("\t" if fmt == "tsv" else None)
-        reader = CsvReader(path, delimiter, source.encoding, source.block_bytes)
+        reader = CsvReader(path, delimiter, source.encoding, source.block_bytes, source.limits)
         for block in reader.blocks():
             yield block.table, block.lines, block.problems
         return
@@ -430,6 +469,15 @@ def _add_record(state: _SourceState, record: Record, shown: str) -> None:
         state.quarantine_record(shown, record)
         return
     source = state.source
+    cap = source.limits.max_columns
+    new_columns = record.fields.keys() - state.columns
+    if new_columns and len(state.columns) + len(new_columns) > cap:
+        detail = f"the source would have more than {cap} columns (max_columns)"
+        state.quarantine_record(
+            shown, Record(record.line, None, "too_many_fields", detail, _dump(record.fields))
+        )
+        return
+    state.columns.update(new_columns)
     where = f"{shown}:{record.line}" if record.line is not None else shown
     text_field = source.text or "text"
     if state.template_fields:

@@ -22,6 +22,7 @@ import httpx
 import trafilatura
 from pydantic import BaseModel, ConfigDict, Field
 
+from loaders.limits import InputError, InputLimits
 from loaders.records import Record, open_binary
 
 USER_AGENT = "curate-loader/0.1 (dataset curation pipeline; +https://example.org/curate-bot)"
@@ -85,20 +86,45 @@ def page_record(raw: bytes, line: int | None, url: str | None = None) -> Record:
     return Record(line, fields=fields)
 
 
-def read_html_page(path: Path) -> Iterator[Record]:
-    """One saved page is one row."""
-    with open_binary(path) as handle:
-        yield page_record(handle.read(), None)
+def read_html_page(path: Path, limits: InputLimits | None = None) -> Iterator[Record]:
+    """One saved page is one row; a page over `limits.max_page_bytes` is not parsed."""
+    cap = (limits or InputLimits()).max_page_bytes
+    with open_binary(path, limits) as handle:
+        raw = handle.read(cap + 1)
+    if len(raw) > cap:
+        yield Record(None, reason="too_large", detail=f"page over {cap} bytes (max_page_bytes)")
+        return
+    yield page_record(raw, None)
 
 
-def read_warc(path: Path) -> Iterator[Record]:
+def read_warc(path: Path, limits: InputLimits | None = None) -> Iterator[Record]:
     """HTML responses in a WARC or ARC file (gzipped or not); `line` is the record's byte offset.
 
-    Other records (requests, metadata, images, ...) are not documents and are not rows.
+    Other records (requests, metadata, images, ...) are not documents and are not rows. A broken
+    record ends the file with a `broken_record` entry: warcio cannot resynchronise after one, and
+    it fails in many ways (its own errors, but also AttributeError and ValueError), hence the
+    broad except.
     """
+    records = _warc_records(path, limits or InputLimits())
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except InputError:
+            raise
+        except Exception as error:
+            detail = f"broken WARC record: {type(error).__name__}: {str(error)[:200]}"
+            yield Record(None, reason="broken_record", detail=detail)
+            return
+        yield record
+
+
+def _warc_records(path: Path, limits: InputLimits) -> Iterator[Record]:
     from warcio.archiveiterator import ArchiveIterator
 
-    with open_binary(path) as handle:
+    cap = limits.max_page_bytes
+    with open_binary(path, limits) as handle:
         records = ArchiveIterator(handle, arc2warc=True)
         for record in records:
             if record.rec_type not in ("response", "resource"):
@@ -112,8 +138,12 @@ def read_warc(path: Path) -> Iterator[Record]:
             if content_type.split(";")[0].strip().lower() not in HTML_TYPES:
                 continue
             url = record.rec_headers.get_header("WARC-Target-URI") or ""
-            raw = record.content_stream().read()
+            raw = record.content_stream().read(cap + 1)
             offset = records.get_record_offset()
+            if len(raw) > cap:
+                detail = f"{url}: page over {cap} bytes (max_page_bytes)"
+                yield Record(offset, reason="too_large", detail=detail)
+                continue
             if not status.startswith("2"):
                 detail = f"{url}: HTTP status {status}"
                 yield Record(offset, reason="http_status", detail=detail)
