@@ -58,3 +58,7 @@ class ServeLimits(BaseModel):
     reload_interval_s: float = Field(
         2.0, ge=0, description="how often `latest` is re-resolved to pick up a new version"
     )
+    rate_per_s: float = Field(
+        100.0, ge=0, description="requests per second per client address (0: no rate limit)"
+    )
+    burst: int = Field(200, ge=1, description="requests a client may send at once above the rate")

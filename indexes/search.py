@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -19,8 +20,10 @@ import pyarrow.parquet as pq
 from indexes.build import apply_params
 from indexes.config import IndexConfig
 from indexes.embed import Embedder
-from indexes.version import read_rows
+from indexes.version import read_rows, split_files
+from publish.store import check_against_manifest
 
+LOG = logging.getLogger("indexes.search")
 FILTER_COLUMNS = ("split", "source", "source_name", "license", "language")
 Where = dict[str, str | list[str]]
 _MASK_CACHE_SIZE = 64
@@ -62,12 +65,25 @@ class RetrievalIndex:
 
     @classmethod
     def open(cls, version_dir: Path, *, mmap: bool = False) -> RetrievalIndex:
-        """Load `index/` fully (or memory-mapped) plus the row texts from `data/*.parquet`."""
+        """Load `index/` fully (or memory-mapped) plus the row texts from `data/*.parquet`.
+
+        In a published version every file is first checked against the manifest's sha256, so
+        a corrupt or swapped file is refused instead of served.
+        """
         version_dir = Path(version_dir).resolve()
         index_dir = version_dir / "index"
+        loaded = [f"index/{name}" for name in ("config.json", "faiss.index", "ids.parquet")]
+        loaded += [path.relative_to(version_dir).as_posix() for _, path in split_files(version_dir)]
+        if not check_against_manifest(version_dir, loaded):
+            LOG.warning("%s has no manifest.json: its files are not verified", version_dir.name)
         info = json.loads((index_dir / "config.json").read_text())
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
-        index = faiss.read_index(str(index_dir / "faiss.index"), flags)
+        try:
+            index = faiss.read_index(str(index_dir / "faiss.index"), flags)
+        except RuntimeError:
+            raise ValueError(
+                f"version {version_dir.name}: index/faiss.index is not a readable FAISS index"
+            ) from None
         apply_params(index, info.get("params") or {})
         ids = pq.read_table(index_dir / "ids.parquet")
         data = read_rows(version_dir).select(["id", "text"])

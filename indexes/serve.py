@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -90,6 +91,34 @@ class VersionHolder:
         return self.loading is None
 
 
+class RateLimiter:
+    """Token buckets per client address: `rate_per_s` sustained, `burst` at once.
+
+    At most `max_clients` buckets are kept (least recently seen dropped first), so a flood of
+    addresses cannot grow memory without bound.
+    """
+
+    def __init__(self, rate_per_s: float, burst: int, max_clients: int = 10_000) -> None:
+        self.rate_per_s = rate_per_s
+        self.burst = burst
+        self.max_clients = max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allow(self, client: str) -> bool:
+        if self.rate_per_s <= 0:
+            return True
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.pop(client, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate_per_s)
+            allowed = tokens >= 1
+            self._buckets[client] = (tokens - 1 if allowed else tokens, now)
+            if len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+        return allowed
+
+
 class SearchBody(BaseModel):
     """POST /search: a batch of query texts or of query vectors."""
 
@@ -102,7 +131,7 @@ class SearchBody(BaseModel):
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {401: {"WWW-Authenticate": "Bearer"}, 429: {"Retry-After": "1"}}.get(status)
     body = {"error": {"status": status, "message": message, **extra}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -147,8 +176,13 @@ def create_app(
         LOG.exception("request failed")
         return _error(500, "internal error")
 
+    limiter = RateLimiter(limits.rate_per_s, limits.burst)
+
     @app.middleware("http")
     async def limit_body(request: Request, call_next: Callable) -> Any:
+        client = request.client.host if request.client else "unknown"
+        if request.url.path != "/healthz" and not limiter.allow(client):
+            return _error(429, "too many requests", retry_after_s=1)
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limits.max_body_bytes):
             return _error(413, f"request body over {limits.max_body_bytes} bytes")
@@ -278,10 +312,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--mmap", action="store_true", help="memory-map the index (IVF, Flat)")
+    parser.add_argument(
+        "--rate-per-s", type=float, default=ServeLimits().rate_per_s, help="per client; 0: off"
+    )
+    parser.add_argument("--burst", type=int, default=ServeLimits().burst)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     token = os.environ.get(TOKEN_ENV) or None
-    serve(args.dataset, args.version, args.host, args.port, token=token, mmap=args.mmap)
+    limits = ServeLimits(rate_per_s=args.rate_per_s, burst=args.burst)
+    try:
+        serve(
+            args.dataset,
+            args.version,
+            args.host,
+            args.port,
+            token=token,
+            limits=limits,
+            mmap=args.mmap,
+        )
+    except (OSError, ValueError, RuntimeError) as error:
+        message = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise SystemExit(f"curate serve: refusing to start: {message}") from None
 
 
 if __name__ == "__main__":

@@ -212,6 +212,38 @@ def verify_version(version_dir: Path) -> list[str]:
     return problems
 
 
+class IntegrityError(ValueError):
+    """A file of a version does not match the sha256 its manifest records."""
+
+
+def check_against_manifest(version_dir: Path, relatives: list[str]) -> bool:
+    """Check files (paths relative to the version) against the manifest before loading them.
+
+    Raises IntegrityError naming the first file that is missing from the manifest, missing on
+    disk, or different; returns False when the directory has no manifest (not a published
+    version, e.g. one being built), True when every file matched.
+    """
+    if not (version_dir / MANIFEST).is_file():
+        return False
+    files = read_manifest(version_dir).get("files", {})
+    for relative in relatives:
+        entry = files.get(relative)
+        path = version_dir / relative
+        if entry is None:
+            problem = "not listed in the manifest"
+        elif not path.is_file():
+            problem = "missing"
+        elif path.stat().st_size != entry["bytes"] or sha256_file(path) != entry["sha256"]:
+            problem = "sha256 does not match the manifest"
+        else:
+            continue
+        raise IntegrityError(
+            f"version {version_dir.name}: {relative}: {problem}; refusing to load it "
+            f"(run `curate verify` on the dataset)"
+        )
+    return True
+
+
 def _fsync_tree(directory: Path) -> None:
     for path in directory.rglob("*"):
         if path.is_file():
