@@ -51,22 +51,32 @@ class FiltersConfig(BaseModel):
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    description: str = ""
-    sources: list[SourceConfig] = Field(min_length=1)
-    limits: LimitsConfig = Field(default_factory=LimitsConfig)
-    filters: FiltersConfig = Field(default_factory=FiltersConfig)
-    splits: SplitConfig = Field(default_factory=SplitConfig)
-    index: IndexConfig = Field(default_factory=IndexConfig)
-    card: CardConfig = Field(default_factory=CardConfig)
-    publish: PublishConfig = Field(default_factory=PublishConfig)
+    name: str = Field(description="dataset name: the directory under the publish root")
+    description: str = Field("", description="summary for the dataset card")
+    sources: list[SourceConfig] = Field(min_length=1, description="inputs, loaded in this order")
+    limits: LimitsConfig = Field(default_factory=LimitsConfig, description="row validity limits")
+    filters: FiltersConfig = Field(
+        default_factory=FiltersConfig, description="curation filters; null switches one off"
+    )
+    splits: SplitConfig = Field(default_factory=SplitConfig, description="split names and sizes")
+    index: IndexConfig = Field(default_factory=IndexConfig, description="embeddings and FAISS")
+    card: CardConfig = Field(default_factory=CardConfig, description="dataset card options")
+    publish: PublishConfig = Field(default_factory=PublishConfig, description="where and how")
 
     base_dir: Path = Field(Path("."), exclude=True, description="set from the recipe's location")
 
     def dataset_dir(self) -> Path:
+        """`publish.root/name`; a dataset directory that is a symlink (it could point anywhere)
+        is refused, so what a run writes stays under the publish root."""
         root = Path(self.publish.root)
         root = root if root.is_absolute() else (self.base_dir / root).resolve()
-        return root / checked_name(self.name)
+        dataset_dir = root / checked_name(self.name)
+        if dataset_dir.is_symlink():
+            raise RecipeError(
+                f"publish: {dataset_dir.name} under the publish root is a symlink; "
+                "refusing to publish through it"
+            )
+        return dataset_dir
 
     def as_recorded(self) -> dict[str, Any]:
         """The recipe as run, for the manifest (paths as written, no machine-local base dir)."""

@@ -48,6 +48,19 @@ class PublishLockedError(RuntimeError):
     """Another flow is publishing the same dataset right now."""
 
 
+class PublishWriteError(OSError):
+    """Writing a version failed (disk full, permissions, ...); nothing was published."""
+
+
+def _write_failed(dataset_dir: Path, version: str, error: OSError) -> PublishWriteError:
+    reason = error.strerror or type(error).__name__
+    return PublishWriteError(
+        error.errno,
+        f"{dataset_dir.name} {version}: publishing failed: {reason}; nothing was published and "
+        f"the previous versions (latest: {latest_version(dataset_dir) or 'none'}) are unchanged",
+    )
+
+
 def checked_name(name: str) -> str:
     """Dataset names become directory names, so they may not contain separators or `..`."""
     if not NAME_PATTERN.match(name) or ".." in name:
@@ -93,12 +106,15 @@ def read_manifest(version_dir: Path) -> dict:
 def resolve_version(dataset_dir: Path, version: str = LATEST) -> Path:
     """The directory of `version` (an exact version or `latest`), with a clear error if absent."""
     name = latest_version(dataset_dir) if version == LATEST else version
+    if name is not None:
+        parse_version(name)  # before touching the disk: `../x` or `/x` never names a path
     if name is None or not (dataset_dir / name / MANIFEST).is_file():
         available = ", ".join(list_versions(dataset_dir)) or "none"
         raise FileNotFoundError(
             f"{dataset_dir}: no published version {version!r} (available: {available})"
         )
-    parse_version(name)
+    if (dataset_dir / name).is_symlink():
+        raise ValueError(f"{dataset_dir.name}: version {name} is a symlink; refusing to follow it")
     return dataset_dir / name
 
 
@@ -119,8 +135,14 @@ def bump_version(previous: dict | None, schema: dict[str, str], sources: list[st
 @contextlib.contextmanager
 def publish_lock(dataset_dir: Path) -> Iterator[None]:
     """Hold an exclusive, non-blocking lock on a dataset for the whole publish."""
-    dataset_dir.mkdir(parents=True, exist_ok=True)
-    with open(dataset_dir / ".lock", "w") as handle:
+    try:
+        dataset_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(dataset_dir / ".lock", "w")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise PublishWriteError(
+            error.errno, f"{dataset_dir.name}: cannot lock for publishing: {error.strerror}"
+        ) from error
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as err:
@@ -158,12 +180,17 @@ def publish_atomically(
         raise FileExistsError(f"{final} already exists; published versions are immutable")
     remove_stale_staging(dataset_dir)
     staging = dataset_dir / f".staging-{version}-{uuid.uuid4().hex}"
-    staging.mkdir(parents=True)
     try:
+        staging.mkdir(parents=True)
         write(staging)
         _fsync_tree(staging)
         os.rename(staging, final)
         _fsync_directory(dataset_dir)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, PublishWriteError | FileExistsError):
+            raise
+        raise _write_failed(dataset_dir, version, error) from error
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
