@@ -10,6 +10,8 @@ from itertools import pairwise
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -22,6 +24,7 @@ from filters.pii import (
     redact_texts,
 )
 from filters.pii.detector import NER_PIECE_CHARS, _split
+from filters.pii.spans import PiiSpan, resolve_overlaps
 
 SALT = "dataset-salt"
 PEM = (
@@ -298,3 +301,23 @@ def test_tldextract_uses_bundled_snapshot_without_network(detector, monkeypatch)
     assert tldextract.extract("mail.example.co.uk").suffix == "co.uk"
     [spans] = detector.detect(["write to someone@example.co.uk"])
     assert [s.entity_type for s in spans] == ["EMAIL_ADDRESS"]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 60), st.integers(1, 20), st.sampled_from(SUPPORTED_ENTITIES)),
+        max_size=25,
+    ),
+    st.lists(st.floats(0.0, 1.0), min_size=25, max_size=25),
+)
+def test_resolve_overlaps_keeps_every_flagged_character_once(raw, scores) -> None:
+    text = "ab cd-ef gh " * 8
+    spans = [
+        PiiSpan(start, min(start + length, len(text)), entity, score)
+        for (start, length, entity), score in zip(raw, scores, strict=False)
+    ]
+    resolved = resolve_overlaps(text, spans)
+    assert all(a.end <= b.start for a, b in pairwise(resolved))
+    flagged = {i for s in spans for i in range(s.start, s.end) if text[i].isalnum()}
+    kept = {i for s in resolved for i in range(s.start, s.end)}
+    assert flagged <= kept <= {i for s in spans for i in range(s.start, s.end)}

@@ -164,27 +164,38 @@ def find_addresses(
     weak = [m.span() for m in weak_re.finditer(text)]
     if not anchors and not weak:
         return []
-    accepted = list(anchors)
-    pending = []
-    for start, end in weak:
-        window = lowered[max(0, start - 40) : start]
-        if any(word in window for word in _ADDRESS_CONTEXT) or _TRAILING_TYPE.match(text, end):
-            accepted.append((start, end))
-        else:
-            pending.append((start, end))
-    grown = True
-    while grown and pending:
-        grown = False
-        for part in list(pending):
-            if any(_near(text, part, other) for other in accepted):
-                accepted.append(part)
-                pending.remove(part)
-                grown = True
-    weak_parts = [
-        PiiSpan(s, e, "STREET_ADDRESS", ANCHOR_SCORE) for s, e in accepted[len(anchors) :]
+    in_context = [
+        any(word in lowered[max(0, start - 40) : start] for word in _ADDRESS_CONTEXT)
+        or _TRAILING_TYPE.match(text, end) is not None
+        for start, end in weak
     ]
+    accepted_weak = _grow(text, anchors, weak, in_context)
+    weak_parts = [PiiSpan(s, e, "STREET_ADDRESS", ANCHOR_SCORE) for s, e in accepted_weak]
     parts = anchors + [(p.start, p.end) for p in carve(text, weak_parts, places)]
     return [PiiSpan(s, e, "STREET_ADDRESS", ANCHOR_SCORE) for s, e in _merge(text, parts)]
+
+
+def _grow(
+    text: str, anchors: list[tuple[int, int]], weak: list[tuple[int, int]], in_context: list[bool]
+) -> list[tuple[int, int]]:
+    """The weak parts that belong to an address: those after address words, and, chained,
+    those near an anchor or an accepted part (one sweep each way, so linear after sorting)."""
+    parts = sorted(
+        [(s, e, True, False) for s, e in anchors]
+        + [(s, e, ok, True) for (s, e), ok in zip(weak, in_context, strict=True)]
+    )
+    accepted = [ok for _, _, ok, _ in parts]
+    for order in (range(len(parts)), range(len(parts) - 1, -1, -1)):
+        reach: tuple[int, int] | None = None
+        for i in order:
+            span = parts[i][:2]
+            if not accepted[i] and reach is not None and _near(text, span, reach):
+                accepted[i] = True
+            if accepted[i]:
+                reach = span
+    return [
+        (s, e) for (s, e, _, is_weak), ok in zip(parts, accepted, strict=True) if is_weak and ok
+    ]
 
 
 def _extend_left(text: str, start: int, cased: bool) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from typing import NamedTuple
 
 
@@ -28,32 +29,34 @@ def _precedence(span: PiiSpan) -> tuple[int, int, float]:
 def resolve_overlaps(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """Make spans disjoint: the span with higher precedence keeps its characters; an overlapped
     span keeps only what sticks out (if that still has a letter or digit)."""
-    chosen: list[PiiSpan] = []
+    chosen: list[PiiSpan] = []  # disjoint, sorted by start
     for span in sorted(spans, key=_precedence, reverse=True):
-        pieces = [(span.start, span.end)]
-        for kept in chosen:
-            pieces = [
-                piece
-                for start, end in pieces
-                for piece in ((start, min(end, kept.start)), (max(start, kept.end), end))
-                if piece[0] < piece[1]
-            ]
-        for start, end in pieces:
-            if any(c.isalnum() for c in text[start:end]):
-                chosen.append(PiiSpan(start, end, span.entity_type, span.score))
-    return sorted(chosen)
+        for start, end in _uncovered(text, span.start, span.end, chosen):
+            bisect.insort(chosen, PiiSpan(start, end, span.entity_type, span.score))
+    return chosen
 
 
 def carve(text: str, spans: list[PiiSpan], holes: list[tuple[int, int]]) -> list[PiiSpan]:
-    """Cut `holes` out of `spans`, keeping the pieces that still hold a letter or digit."""
-    for hole_start, hole_end in holes:
-        pieces = []
-        for span in spans:
-            for start, end in (
-                (span.start, min(span.end, hole_start)),
-                (max(span.start, hole_end), span.end),
-            ):
-                if start < end and any(c.isalnum() for c in text[start:end]):
-                    pieces.append(span._replace(start=start, end=end))
-        spans = pieces
-    return spans
+    """Cut `holes` (disjoint) out of `spans`, keeping pieces that still hold a letter or digit."""
+    ordered = [PiiSpan(start, end, "", 0.0) for start, end in sorted(holes)]
+    return [
+        span._replace(start=start, end=end)
+        for span in spans
+        for start, end in _uncovered(text, span.start, span.end, ordered)
+    ]
+
+
+def _uncovered(text: str, start: int, end: int, covers: list[PiiSpan]) -> list[tuple[int, int]]:
+    """Pieces of [start, end) outside `covers` (disjoint, sorted) that hold a letter or digit."""
+    # Disjoint sorted covers have sorted ends, so the first one that reaches `start` is found
+    # by bisection and the overlapping ones follow it.
+    first = bisect.bisect_left(covers, start, key=lambda cover: cover.end)
+    pieces = []
+    cursor = start
+    for cover in covers[first:]:
+        if cover.start >= end:
+            break
+        pieces.append((cursor, cover.start))
+        cursor = max(cursor, cover.end)
+    pieces.append((cursor, end))
+    return [(s, e) for s, e in pieces if s < e and any(c.isalnum() for c in text[s:e])]
