@@ -123,10 +123,10 @@ class PiiDetector:
                 if e.label == "GPE" and not any(c.isdigit() for c in text[e.start : e.end])
             ]
             spans.extend(find_addresses(text, lowered, places))
+        threshold = self.config.score_threshold
         if "PERSON" in self.config.entities:
             spans.extend(find_names(text))
-            spans.extend(spread_names(text, spans))
-        threshold = self.config.score_threshold
+            spans.extend(spread_names(text, [s for s in spans if s.score >= threshold]))
         return resolve_overlaps(text, [s for s in spans if s.score >= threshold])
 
     def _ner_spans(self, entities: list[NerEntity]) -> Iterator[PiiSpan]:

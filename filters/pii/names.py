@@ -53,6 +53,7 @@ _LABELS = frozenset(
     "edit source author comment reply response example step result output input agent "
     "customer assistant system human admin moderator support team staff ps nb".split()
 )
+_NOT_SPEAKERS = _LABELS | STOP_WORDS
 _CAP_TOKEN = re.compile(CAP_NAME)
 _LIST = re.compile(rf"{CAP_NAME}(?:,[ \t]+{CAP_NAME})+,?[ \t]+and[ \t]+{CAP_NAME}")
 
@@ -89,9 +90,7 @@ def find_names(text: str) -> list[PiiSpan]:
         end = _cut_at_stop_word(text, match.start(1), match.end(1))
         if end > match.start(1):
             spans.append(PiiSpan(match.start(1), end, "PERSON", CUE_SCORE))
-    speakers = [
-        m for m in _SPEAKER.finditer(text) if m.group(1).lower() not in _LABELS | STOP_WORDS
-    ]
+    speakers = [m for m in _SPEAKER.finditer(text) if m.group(1).lower() not in _NOT_SPEAKERS]
     if len(speakers) >= 2:  # a dialogue has turns; one "Office: ..." line is a label
         spans.extend(PiiSpan(m.start(1), m.end(1), "PERSON", SPEAKER_SCORE) for m in speakers)
     return spans
@@ -110,7 +109,7 @@ def spread_names(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
                 for m in _CAP_TOKEN.finditer(text, match.start(), match.end())
             )
     words = {
-        word
+        word.removesuffix("'s").removesuffix("’s")
         for span in people
         for word in re.findall(r"[^\W\d_][\w'’-]{2,}", text[span.start : span.end])
         if word[0].isupper() and word.lower() not in STOP_WORDS
