@@ -71,3 +71,10 @@ def test_bad_yaml_names_the_file(tmp_path):
     path = write(tmp_path, "name: [unclosed\n")
     with pytest.raises(RecipeError, match=r"recipe\.yaml: not valid YAML"):
         load_recipe(path)
+
+
+def test_recipe_reference_is_current():
+    from curate.recipe_docs import render
+
+    written = (REPO / "docs" / "RECIPE.md").read_text()
+    assert written == render(), "regenerate: python -m curate.recipe_docs > docs/RECIPE.md"
