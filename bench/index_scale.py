@@ -176,7 +176,7 @@ def main() -> None:
                 "command": "python bench/index_scale.py " + " ".join(sys.argv[1:]),
                 "figures": figures,
                 "notes": (
-                    "IndexConfig(kind='auto', metric='cosine', target_recall=0.97) via "
+                    "IndexConfig(kind='auto', metric='cosine', target_recall=0.99) via "
                     "indexes.build_index; recall@10 is against exact IndexFlatIP on "
                     f"{args.queries} held-out queries; latency is one query per call, p50/p99 "
                     "median of 3 runs; peak RSS is ru_maxrss of the per-data-set process "

@@ -1,6 +1,7 @@
 """Retrieval quality of the published index on a BEIR-format set: exact vs auto index.
 
-    .venv/bin/python bench/retrieval_eval.py CORPUS.jsonl QUERIES.jsonl QRELS.tsv
+    .venv/bin/python bench/retrieval_eval.py CORPUS.jsonl QUERIES.jsonl QRELS.tsv [--kinds hnsw,ivf]
+    .venv/bin/python bench/retrieval_eval.py make-docstring-sample .bench-data/docstrings
 
 The corpus is written as a published version directory (`data/test-00000-of-00001.parquet`)
 and indexed with `indexes.build_version_index`, the same embed/build/write functions the flow
@@ -128,7 +129,58 @@ def evaluate(args: argparse.Namespace) -> dict:
     return {"corpus": len(corpus), "queries": len(judged), "rows": rows}
 
 
+def make_docstring_sample(directory: Path, docs: int, queries: int) -> None:
+    """A BEIR-format set from real text: the standard library's docstrings (parsed, not imported).
+
+    A document is a docstring without its summary line; a query is the summary line of one of
+    them, relevant (grade 1) to its own document only. Written to `directory`, never committed.
+    """
+    import ast
+    import hashlib
+    import sysconfig
+
+    pairs: dict[str, str] = {}
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    for path in sorted(stdlib.rglob("*.py")):
+        if {"test", "tests", "site-packages", "idlelib"} & set(path.relative_to(stdlib).parts):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef):
+                summary, _, body = (ast.get_docstring(node) or "").partition("\n")
+                body = " ".join(body.split())[:1500]
+                if 40 <= len(summary) <= 200 and len(body) >= 200 and summary not in pairs:
+                    pairs[summary.strip()] = body
+    ordered = sorted(pairs, key=lambda t: hashlib.sha256(t.encode()).hexdigest())[:docs]
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "corpus.jsonl", "w", encoding="utf-8") as corpus:
+        for number, summary in enumerate(ordered):
+            corpus.write(json.dumps({"_id": f"d{number}", "title": "", "text": pairs[summary]}))
+            corpus.write("\n")
+    with (
+        open(directory / "queries.jsonl", "w", encoding="utf-8") as out,
+        open(directory / "qrels.tsv", "w", encoding="utf-8") as qrels,
+    ):
+        qrels.write("query-id\tcorpus-id\tscore\n")
+        for number, summary in enumerate(ordered[:queries]):
+            out.write(json.dumps({"_id": f"q{number}", "text": summary}) + "\n")
+            qrels.write(f"q{number}\td{number}\t1\n")
+    print(f"wrote {len(ordered)} documents and {min(queries, len(ordered))} queries")
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "make-docstring-sample":
+        sample = argparse.ArgumentParser(description=make_docstring_sample.__doc__)
+        sample.add_argument("command")
+        sample.add_argument("directory", type=Path)
+        sample.add_argument("--docs", type=int, default=5000)
+        sample.add_argument("--queries", type=int, default=500)
+        options = sample.parse_args()
+        make_docstring_sample(options.directory, options.docs, options.queries)
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("queries", type=Path)

@@ -36,7 +36,7 @@ class IndexConfig(BaseModel):
         200_000, ge=0, description="auto: HNSW up to this size, IVF above (IVF memory-maps)"
     )
     target_recall: float = Field(
-        0.97, gt=0, le=1, description="auto-tuned nprobe/efSearch aim at this recall@10"
+        0.99, gt=0, le=1, description="auto-tuned nprobe/efSearch aim at this recall@10"
     )
     train_sample_per_list: int = Field(
         64, ge=39, description="IVF training vectors per inverted list (sampled with the seed)"
