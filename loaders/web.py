@@ -144,6 +144,11 @@ def _warc_records(path: Path, limits: InputLimits) -> Iterator[Record]:
                 detail = f"{url}: page over {cap} bytes (max_page_bytes)"
                 yield Record(offset, reason="too_large", detail=detail)
                 continue
+            missing = getattr(record.raw_stream, "limit", 0)
+            if missing > 0:
+                detail = f"{url}: record ends {missing} bytes before its Content-Length"
+                yield Record(offset, reason="broken_record", detail=detail)
+                continue
             if not status.startswith("2"):
                 detail = f"{url}: HTTP status {status}"
                 yield Record(offset, reason="http_status", detail=detail)
