@@ -14,13 +14,19 @@ from pathlib import Path
 
 from curate.recipe import RecipeError
 
-COMMAND_MODULES: list[str] = ["cards.cli", "loaders.cli", "publish.cli"]
+COMMAND_MODULES: list[str] = ["cards.cli", "loaders.cli", "publish.cli", "flows.cli"]
 
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # The embedded Prefect API starts in a subprocess; on a busy 2-core machine 20 s is too short.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # the service parses its own options (see indexes/serve.py)
+        from indexes.serve import main as serve_main
+
+        serve_main(argv[1:])
+        return 0
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -45,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--version", default="latest")
     search.add_argument("--split", help="only rows of this split")
     search.set_defaults(handler=search_command)
+
+    serve = commands.add_parser(
+        "serve",
+        help="HTTP retrieval API over a published version (curate serve DATASET --help)",
+        add_help=False,
+    )
+    serve.add_argument("arguments", nargs=argparse.REMAINDER)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(commands)
     return parser
