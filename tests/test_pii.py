@@ -118,6 +118,16 @@ def test_speaker_labels_need_a_dialogue(detector: PiiDetector) -> None:
     assert not [s for s in spans[1] if s.entity_type == "PERSON"]
 
 
+def test_name_heading_a_contact_card(detector: PiiDetector) -> None:
+    card = "Einojuhani Pyysalo\n\nPhone: +358 40 123 4567\nE-mail: ep@example.fi"
+    heading_only = "Quarterly Report\n\nSales grew in every region."
+    spans = detector.detect([card, heading_only])
+    assert ("Einojuhani Pyysalo", "PERSON") in [
+        (card[s.start : s.end], s.entity_type) for s in spans[0]
+    ]
+    assert not [s for s in spans[1] if s.entity_type == "PERSON"]
+
+
 def test_numbers_that_are_not_phones(detector: PiiDetector) -> None:
     texts = [
         "Logged at 2003-08-28 12:13:52 by the system.",

@@ -9,6 +9,7 @@ without another model:
 - the "First M. Last" shape: two capitalised words around a single-letter initial;
 - cue words before a name: a title ("Ms."), "my name is", "said";
 - speaker labels at the start of lines of a dialogue ("Ubul: What a wife.\nNicole: ...");
+- the name-shaped first line of a contact card (followed by an address, phone or email);
 - spreading: other mentions of a found name's words are names ("Faina D. Yefremova" ...
   "Yefremova"), and so are the other members of a list that contains a name
   ("Eklund, Michael and Hodge").
@@ -31,6 +32,7 @@ GIVEN_NAME_SCORE = 0.65
 FULL_NAME_SCORE = 0.75
 CUE_SCORE = 0.8
 SPEAKER_SCORE = 0.6
+CONTACT_CARD_SCORE = 0.7
 # Above spaCy's 0.85: a word that is part of a name found in this text is that name again,
 # even where spaCy calls it a place.
 SPREAD_SCORE = 0.87
@@ -54,6 +56,13 @@ _LABELS = frozenset(
     "customer assistant system human admin moderator support team staff ps nb".split()
 )
 _NOT_SPEAKERS = _LABELS | STOP_WORDS
+# A line that opens a block (start of text or after a blank line) and is shaped like a name.
+_HEADING_NAME = re.compile(
+    rf"(?:\A|\n[ \t]*\n)[ \t]*"
+    rf"({CAP_NAME}(?:[ \t]+{UPPER}\.?)?(?:[ \t]+{CAP_NAME}){{1,2}})[ \t]*(?=\n)"
+)
+_CONTACT_TYPES = {"STREET_ADDRESS", "PHONE_NUMBER", "EMAIL_ADDRESS"}
+_CONTACT_REACH = 300
 _CAP_TOKEN = re.compile(CAP_NAME)
 _LIST = re.compile(rf"{CAP_NAME}(?:,[ \t]+{CAP_NAME})+,?[ \t]+and[ \t]+{CAP_NAME}")
 
@@ -99,9 +108,9 @@ def find_names(text: str) -> list[PiiSpan]:
 def spread_names(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """Name spans for other mentions of found names' words and for lists that hold a name."""
     people = [s for s in spans if s.entity_type == "PERSON"]
+    spread = _contact_card_names(text, spans)
     if not people:
-        return []
-    spread = []
+        return spread
     for match in _LIST.finditer(text):
         if any(p.start < match.end() and match.start() < p.end for p in people):
             spread.extend(
@@ -148,3 +157,17 @@ def _cut_at_stop_word(text: str, start: int, end: int) -> int:
         if word.group().lower() in STOP_WORDS:
             return start + len(text[start : word.start()].rstrip(" \t"))
     return end
+
+
+def _contact_card_names(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """The name-shaped first line of a block that goes on with an address, phone or email
+    (a signature or contact card: "Satu Elomo\n\n45818 P.O. Box 242 ...")."""
+    contacts = [s.start for s in spans if s.entity_type in _CONTACT_TYPES]
+    if not contacts:
+        return []
+    return [
+        PiiSpan(m.start(1), m.end(1), "PERSON", CONTACT_CARD_SCORE)
+        for m in _HEADING_NAME.finditer(text)
+        if not any(w.lower() in STOP_WORDS for w in m.group(1).split())
+        and any(m.end(1) < start <= m.end(1) + _CONTACT_REACH for start in contacts)
+    ]
