@@ -105,7 +105,9 @@ def run_one(kind: str, rows: int, dim: int, queries_count: int, budget_mb: int) 
     p50s = [statistics.median(run) for run in runs]
     p99s = [float(np.percentile(run, 99)) for run in runs]
 
-    with tempfile.TemporaryDirectory(dir=Path(__file__).resolve().parents[1]) as tmp:
+    scratch = Path(__file__).resolve().parents[1] / ".bench-data"
+    scratch.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         import pyarrow as pa
 
         ids = pa.table({"id": pa.array(np.arange(rows).astype(str))})

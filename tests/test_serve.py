@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import socket
 import threading
@@ -17,8 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 import uvicorn
 
-from indexes import IndexConfig, ServeLimits, build_version_index
+from indexes import IndexConfig, RetrievalIndex, ServeLimits, build_version_index
 from indexes.serve import create_app, resolve_version_dir, serve
+from publish.store import IntegrityError, sha256_file
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -182,8 +184,12 @@ def test_bearer_token_is_required_except_for_health(base_url: str) -> None:
 
 
 def test_latest_switches_only_to_a_fully_loaded_version(root: Path) -> None:
-    app = create_app(root / "demo" / "latest", limits=ServeLimits(reload_interval_s=0))
-    pinned = create_app(root / "demo" / "1.0.0", limits=ServeLimits(reload_interval_s=0))
+    app = create_app(
+        root / "demo" / "latest", limits=ServeLimits(reload_interval_s=0, rate_per_s=0)
+    )
+    pinned = create_app(
+        root / "demo" / "1.0.0", limits=ServeLimits(reload_interval_s=0, rate_per_s=0)
+    )
     holder = app.state.holder
     broken = root / "demo" / "1.0.1"
     (broken / "index").mkdir(parents=True)
@@ -217,3 +223,36 @@ def test_serve_binds_loopback_by_default_and_names_missing_versions(root: Path) 
     with pytest.raises(FileNotFoundError, match=r"'9\.9\.9' in demo$") as error:
         resolve_version_dir(root / "demo", "9.9.9")
     assert str(root) not in str(error.value)
+
+
+def test_rate_limit_answers_429_per_client_but_never_on_health(root: Path) -> None:
+    app = create_app(root / "demo" / "1.0.0", limits=ServeLimits(rate_per_s=0.01, burst=2))
+    with running(app) as url:
+        statuses = [httpx.get(f"{url}/info").status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        limited = httpx.get(f"{url}/search", params={"q": "x"})
+        assert limited.headers["retry-after"] == "1"
+        assert limited.json()["error"]["status"] == 429
+        assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+def test_a_file_that_differs_from_the_manifest_is_refused(tmp_path: Path) -> None:
+    version_dir = publish(tmp_path, "1.0.0", ROWS)
+    files = [
+        p.relative_to(version_dir).as_posix() for p in sorted(version_dir.rglob("*")) if p.is_file()
+    ]
+    manifest = {
+        "files": {
+            name: {
+                "bytes": (version_dir / name).stat().st_size,
+                "sha256": sha256_file(version_dir / name),
+            }
+            for name in files
+        }
+    }
+    (version_dir / "manifest.json").write_text(json.dumps(manifest))
+    assert RetrievalIndex.open(version_dir).search("Paris", k=1)[0][0].id == "a1"
+    ids = version_dir / "index" / "ids.parquet"
+    ids.write_bytes(ids.read_bytes() + b"tampered")
+    with pytest.raises(IntegrityError, match=r"index/ids\.parquet: sha256 does not match"):
+        RetrievalIndex.open(version_dir)
