@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 from typing import NamedTuple
 
+from filters.pii.config import SECRET_ENTITIES
+
 
 class PiiSpan(NamedTuple):
     """One detected entity: character offsets into the text, its type and a confidence."""
@@ -15,14 +17,13 @@ class PiiSpan(NamedTuple):
     score: float
 
 
-SECRET_TYPES = frozenset({"CLOUD_KEY", "GITHUB_TOKEN", "API_KEY", "PRIVATE_KEY"})
 CERTAIN_SCORE = 0.9
 
 
 def _precedence(span: PiiSpan) -> tuple[int, int, float]:
     """Secrets first, then validated identifiers (checksum, TLD, international phone), then
     the longest span, which carries the most context (an address contains a street's name)."""
-    tier = 2 if span.entity_type in SECRET_TYPES else int(span.score >= CERTAIN_SCORE)
+    tier = 2 if span.entity_type in SECRET_ENTITIES else int(span.score >= CERTAIN_SCORE)
     return (tier, span.end - span.start, span.score)
 
 
