@@ -8,17 +8,22 @@ every step is testable without Prefect. The flow adds logging, artifacts and orc
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.tasks import exponential_backoff
+from tqdm.auto import tqdm
 
 from cards import CardContext
 from cards.card import SourceSummary, card_summary
@@ -28,14 +33,19 @@ from curate.accounting import filter_log, run_stats
 from curate.recipe import Recipe, load_recipe
 from curate.versions import tool_versions
 from filters.base import StageResult
-from filters.dedup import deduplicate, semantic_dedup
-from filters.language import apply_language
+from filters.dedup import DedupConfig, deduplicate, semantic_dedup
+from filters.language import LanguageConfig, apply_language
 from filters.leakage import resolve_leaks
-from filters.pii import apply_pii, build_detector, redact_texts
-from filters.quality import apply_quality
-from filters.toxicity import apply_toxicity, load_scorer, run_bias_audit
-from indexes import Embedder, build_index, write_index
-from loaders import LoadResult, load_sources
+from filters.pii import PiiConfig, apply_pii, build_detector, redact_texts
+from filters.quality import QualityConfig, apply_quality
+from filters.toxicity import ToxicityConfig, apply_toxicity, load_scorer, run_bias_audit
+from flows.artifacts import post_run_artifacts
+from flows.caching import StageInputs, files_digest, result_storage
+from flows.shards import RunnerConfig, build_task_runner, merge_loads, merge_results, row_blocks
+from indexes import Embedder, IndexConfig, build_index, write_index
+from indexes.embed import EmbeddingCache, render_texts, text_keys
+from loaders import LoadResult, SourceConfig, load_source
+from loaders.sources import expand_paths
 from loaders.validate import validate_rows
 from publish.release import (
     ReleasePlan,
@@ -50,8 +60,16 @@ from publish.splits import assign_splits, parent_splits, split_stats
 from publish.store import publish_atomically, publish_lock
 from publish.takedown import apply_takedowns, redact_takedowns
 
-# Arrow tables pass between tasks in memory; resume-by-cache is configured per stage later.
+# Stages whose result depends only on their inputs are persisted and keyed by those inputs, so a
+# rerun after a crash skips them. Stages that read the published dataset's state are not.
+cached_stage = task(cache_policy=StageInputs(), persist_result=True)
 stage = task(cache_policy=NO_CACHE)
+# I/O that may fail for a while (URL fetches, object storage): retry with growing delays.
+IO_RETRIES: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=5),
+    "retry_jitter_factor": 0.5,
+}
 INDEX_ROW_COLUMNS = ["id", "split", "source", "source_name", "license", "language"]
 
 
@@ -64,6 +82,7 @@ class RunSummary:
     version_dir: Path
     unchanged: bool
     stats: dict[str, Any]
+    cached_stages: list[str] = field(default_factory=list)
 
 
 def passthrough(table: pa.Table) -> StageResult:
@@ -71,67 +90,95 @@ def passthrough(table: pa.Table) -> StageResult:
     return StageResult(table, table.schema.empty_table())
 
 
+def log_stage(name: str, rows_in: int, removed: int, shards: int = 1, cached: int = 0) -> None:
+    """One structured line per stage: key=value pairs that log search can filter on."""
+    get_run_logger().info(
+        "stage=%s rows_in=%d rows_kept=%d rows_removed=%d shards=%d cached_shards=%d",
+        name,
+        rows_in,
+        rows_in - removed,
+        removed,
+        shards,
+        cached,
+    )
+
+
+@task(cache_policy=StageInputs(), persist_result=True, **IO_RETRIES)
+def load(source: SourceConfig, base_dir: Path, content_digest: str) -> LoadResult:
+    """Read one source (`content_digest` keys the cache on the bytes of its files)."""
+    return load_source(source, base_dir)
+
+
 @stage
-def load(recipe: Recipe) -> tuple[LoadResult, pa.Table, pa.Table]:
-    """Read every source; return the load result, valid rows and quarantined rows."""
-    loaded = load_sources(recipe.sources, recipe.base_dir)
-    valid, invalid = validate_rows(loaded.table, recipe.limits.max_text_chars)
+def validate(loaded: LoadResult, max_text_chars: int) -> tuple[pa.Table, pa.Table]:
+    """Valid rows and the quarantine (unreadable plus invalid rows); ids are checked globally."""
+    valid, invalid = validate_rows(loaded.table, max_text_chars)
     quarantine = pa.concat_tables([loaded.quarantine, invalid])
     get_run_logger().info(
-        "loaded %d rows (%d unreadable, %d invalid)",
+        "stage=load rows_read=%d rows_unreadable=%d rows_invalid=%d",
         loaded.rows_read,
         loaded.rows_unreadable,
         invalid.num_rows,
     )
-    return loaded, valid, quarantine
+    return valid, quarantine
 
 
-@stage
-def redact_pii(
-    recipe: Recipe, table: pa.Table, quarantine: pa.Table
-) -> tuple[StageResult, pa.Table]:
-    """Redact PII in kept rows and in quarantined raw text, since the quarantine is published."""
-    config = recipe.filters.pii
+_detectors = threading.local()
+
+
+def pii_detector(config: PiiConfig) -> Any:
+    """One detector per thread and config: spaCy loads once per worker, never shared by threads."""
+    cache = _detectors.__dict__.setdefault("by_config", {})
+    key = config.model_dump_json()
+    if key not in cache:
+        cache[key] = build_detector(config)
+    return cache[key]
+
+
+@cached_stage
+def redact_pii(config: PiiConfig | None, rows: StageResult, salt: str) -> StageResult:
+    """Redact (or drop) PII in one shard of rows."""
     if config is None:
-        return passthrough(table), quarantine
-    detector = build_detector(config)
-    salt = os.environ.get("CURATE_PII_SALT", "")
-    result = apply_pii(table, config, detector=detector, salt=salt)
-    scrubbed = redact_texts(quarantine["text"].to_pylist(), config, detector=detector, salt=salt)
-    quarantine = quarantine.set_column(
+        return passthrough(rows.kept)
+    return apply_pii(rows.kept, config, detector=pii_detector(config), salt=salt)
+
+
+@cached_stage
+def redact_quarantine(config: PiiConfig | None, quarantine: pa.Table, salt: str) -> pa.Table:
+    """Quarantined raw text is published too, so its PII is redacted as well."""
+    if config is None:
+        return quarantine
+    texts = quarantine["text"].to_pylist()
+    scrubbed = redact_texts(texts, config, detector=pii_detector(config), salt=salt)
+    return quarantine.set_column(
         quarantine.schema.get_field_index("text"), "text", pa.array(scrubbed, pa.string())
     )
-    get_run_logger().info("pii: %s", result.stats.get("entities", {}))
-    return result, quarantine
 
 
-@stage
-def filter_toxicity(recipe: Recipe, table: pa.Table) -> tuple[StageResult, dict[str, Any], str]:
-    """Score toxicity, and audit the scorer's bias on identity groups for the card."""
-    config = recipe.filters.toxicity
+@cached_stage
+def filter_quality(config: QualityConfig | None, rows: StageResult) -> StageResult:
+    return passthrough(rows.kept) if config is None else apply_quality(rows.kept, config)
+
+
+@cached_stage
+def filter_language(config: LanguageConfig | None, rows: StageResult) -> StageResult:
+    return passthrough(rows.kept) if config is None else apply_language(rows.kept, config)
+
+
+@cached_stage
+def filter_toxicity(config: ToxicityConfig | None, rows: StageResult) -> StageResult:
     if config is None:
-        return passthrough(table), {}, ""
-    scorer = load_scorer(config)
-    result = apply_toxicity(table, config, scorer=scorer)
-    audit = run_bias_audit(config, scorer=scorer)
-    get_run_logger().info("toxicity: removed %d rows", result.removed.num_rows)
-    return result, audit.to_dict(), audit.to_markdown()
+        return passthrough(rows.kept)
+    return apply_toxicity(rows.kept, config, scorer=load_scorer(config))
 
 
-@stage
-def filter_quality(recipe: Recipe, table: pa.Table) -> StageResult:
-    config = recipe.filters.quality
-    result = passthrough(table) if config is None else apply_quality(table, config)
-    get_run_logger().info("quality: removed %d rows", result.removed.num_rows)
-    return result
-
-
-@stage
-def filter_language(recipe: Recipe, table: pa.Table) -> StageResult:
-    config = recipe.filters.language
-    result = passthrough(table) if config is None else apply_language(table, config)
-    get_run_logger().info("language: removed %d rows", result.removed.num_rows)
-    return result
+@cached_stage
+def audit_toxicity(config: ToxicityConfig | None) -> tuple[dict[str, Any], str]:
+    """The scorer's bias on identity groups, for the card."""
+    if config is None:
+        return {}, ""
+    audit = run_bias_audit(config, scorer=load_scorer(config))
+    return audit.to_dict(), audit.to_markdown()
 
 
 @stage
@@ -150,23 +197,29 @@ def honour_takedowns(
     return result, quarantine
 
 
-@stage
-def dedup(recipe: Recipe, table: pa.Table) -> StageResult:
-    config = recipe.filters.dedup
-    result = passthrough(table) if config is None else deduplicate(table, config)
-    get_run_logger().info("dedup: removed %d rows", result.removed.num_rows)
-    return result
+@cached_stage
+def dedup(config: DedupConfig | None, table: pa.Table) -> StageResult:
+    return passthrough(table) if config is None else deduplicate(table, config)
 
 
-@stage
-def embed(recipe: Recipe, table: pa.Table) -> tuple[np.ndarray, int]:
-    """Embed every candidate row once; the cache makes unchanged rows free in later versions."""
-    embedder = Embedder(recipe.index, cache_dir=recipe.dataset_dir() / ".embedding-cache")
-    vectors = embedder.embed(table)
-    get_run_logger().info(
-        "embedded %d rows (%d not in the cache)", table.num_rows, embedder.encoded_count
-    )
-    return vectors, embedder.encoded_count
+@cached_stage
+def embed_unit(
+    config: IndexConfig, cache_dir: Path, texts: list[str]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Embed one unit of distinct texts through the on-disk cache.
+
+    Returns the texts' digests, their vectors and how many were not in the cache."""
+    embedder = Embedder(config, cache_dir=cache_dir)
+    vectors = embedder.embed_texts(texts)
+    return text_keys(texts), vectors, embedder.encoded_count
+
+
+def embedding_units(texts: Sequence[str], unit_rows: int) -> list[list[str]]:
+    """Distinct texts in digest order, cut every `unit_rows`: the batches `Embedder` would
+    encode, fixed whatever the shard count, so vectors are bit-identical however they run."""
+    _, first = np.unique(text_keys(texts), return_index=True)
+    distinct = [texts[i] for i in first]
+    return [distinct[start : start + unit_rows] for start in range(0, len(distinct), unit_rows)]
 
 
 @stage
@@ -317,31 +370,98 @@ def publish(
 
 
 @flow(name="curate", log_prints=True)
-def curate(recipe_path: str) -> RunSummary:
-    """Curate one recipe into a new published version (or report that nothing changed)."""
+def curate(recipe_path: str, runner: RunnerConfig | None = None) -> RunSummary:
+    """Curate one recipe into a new published version (or report that nothing changed).
+
+    Per-shard stages run on the task runner that `runner` (else the recipe) configures; stage
+    results persist beside the dataset, so a rerun after a crash resumes where it stopped.
+    """
+    recipe = load_recipe(recipe_path)
+    config = runner or getattr(recipe, "runner", None) or RunnerConfig()
+    curate_on_runner = curate_version.with_options(
+        task_runner=build_task_runner(config),
+        result_storage=result_storage(recipe.dataset_dir()),
+    )
+    return curate_on_runner(recipe_path, config)
+
+
+class StageTracker:
+    """Waits for mapped shard tasks (with a progress bar on a terminal) and notes cache hits."""
+
+    def __init__(self) -> None:
+        self.cached: list[str] = []
+        self.show_progress = sys.stderr.isatty()
+
+    def gather(self, name: str, futures: Sequence[PrefectFuture[Any]]) -> tuple[list[Any], int]:
+        """Results in shard order and how many came from the cache."""
+        results, hits = [], 0
+        with tqdm(
+            total=len(futures), desc=name, unit="shard", disable=not self.show_progress
+        ) as bar:
+            for future in futures:
+                results.append(future.result())
+                hits += future.state.name == "Cached"
+                bar.update()
+        if futures and hits == len(futures):
+            self.cached.append(name)
+        return results, hits
+
+    def run(self, name: str, stage_task: Any, *args: Any) -> Any:
+        """Run one global stage in the flow's thread."""
+        state = stage_task(*args, return_state=True)
+        if state.name == "Cached":
+            self.cached.append(name)
+        return state.result()
+
+
+@flow(name="curate-version", log_prints=True)
+def curate_version(recipe_path: str, runner: RunnerConfig) -> RunSummary:
+    """The stages: mapped over shards where rows are independent, global where they are not."""
     recipe = load_recipe(recipe_path)
     licenses = assess_licenses({s.resolved_name(): s.license for s in recipe.sources})
     enforce_license_policy(licenses, recipe.card.fail_on_license_conflict)
-    loaded, table, quarantine = load(recipe)
+    tracker = StageTracker()
+    filters = recipe.filters
+    digests = [
+        files_digest(expand_paths(s.path, recipe.base_dir, directories=s.resolved_format() == "hf"))
+        for s in recipe.sources
+    ]
+    loads, _ = tracker.gather("load", load.map(recipe.sources, unmapped(recipe.base_dir), digests))
+    loaded = merge_loads(loads)
+    table, quarantine = validate(loaded, recipe.limits.max_text_chars)
+
     takedowns, quarantine = honour_takedowns(recipe, table, quarantine)
-    pii, quarantine = redact_pii(recipe, takedowns.kept, quarantine)
-    quality = filter_quality(recipe, pii.kept)
-    language = filter_language(recipe, quality.kept)
-    toxicity, audit, audit_markdown = filter_toxicity(recipe, language.kept)
-    duplicates = dedup(recipe, toxicity.kept)
-    vectors, encoded = embed(recipe, duplicates.kept)
+    log_stage("takedown", table.num_rows, takedowns.removed.num_rows)
+
+    salt = os.environ.get("CURATE_PII_SALT", "")
+    blocks = [passthrough(block) for block in row_blocks(takedowns.kept, runner.shard_rows)]
+    pii_futures = redact_pii.map(unmapped(filters.pii), blocks, unmapped(salt))
+    quality_futures = filter_quality.map(unmapped(filters.quality), pii_futures)
+    language_futures = filter_language.map(unmapped(filters.language), quality_futures)
+    toxicity_futures = filter_toxicity.map(unmapped(filters.toxicity), language_futures)
+    quarantine = tracker.run("pii_quarantine", redact_quarantine, filters.pii, quarantine, salt)
+    audit, audit_markdown = tracker.run("toxicity_audit", audit_toxicity, filters.toxicity)
+    per_row: dict[str, StageResult] = {}
+    rows_in = takedowns.kept.num_rows
+    for name, futures in [
+        ("pii", pii_futures),
+        ("quality", quality_futures),
+        ("language", language_futures),
+        ("toxicity", toxicity_futures),
+    ]:
+        parts, hits = tracker.gather(name, futures)
+        per_row[name] = merge_results(parts)
+        log_stage(name, rows_in, per_row[name].removed.num_rows, len(parts), hits)
+        rows_in = per_row[name].kept.num_rows
+    get_run_logger().info("pii entities: %s", per_row["pii"].stats.get("entities", {}))
+
+    duplicates = tracker.run("dedup", dedup, filters.dedup, per_row["toxicity"].kept)
+    log_stage("dedup", rows_in, duplicates.removed.num_rows, cached="dedup" in tracker.cached)
+    vectors, encoded = embed(recipe, duplicates.kept, tracker)
     semantic, vectors = semantic_duplicates(recipe, duplicates.kept, vectors)
     splits, leaks = split(recipe, semantic.kept)
-    stages = {
-        "takedown": takedowns,
-        "pii": pii,
-        "quality": quality,
-        "language": language,
-        "toxicity": toxicity,
-        "dedup": duplicates,
-        "semantic_dedup": semantic,
-        "leakage": leaks,
-    }
+    stages = {"takedown": takedowns, **per_row, "dedup": duplicates}
+    stages |= {"semantic_dedup": semantic, "leakage": leaks}
     filtered = filter_log(stages)
     stats = run_stats(loaded.rows_read, loaded.rows_unreadable, quarantine, filtered, splits)
     stats["stages"] = {name: result.stats for name, result in stages.items()}
@@ -349,9 +469,13 @@ def curate(recipe_path: str) -> RunSummary:
     stats["splits"] = split_stats(splits, recipe.splits)
     release = plan(recipe, splits)
     dataset_dir = recipe.dataset_dir()
+    if tracker.cached:
+        get_run_logger().info("resumed from persisted results: %s", ", ".join(tracker.cached))
     if release.unchanged:
         get_run_logger().info("no change since %s; nothing published", release.version)
-        return RunSummary(recipe.name, release.version, dataset_dir / release.version, True, stats)
+        post_run_artifacts(recipe, release.version, loaded, stats, filtered, None)
+        version_dir = dataset_dir / release.version
+        return RunSummary(recipe.name, release.version, version_dir, True, stats, tracker.cached)
     index, index_rows, index_info = build_search_index(recipe, splits, semantic.kept, vectors)
     index_info["encoded"] = encoded
     changelog = render_changelog(recipe.name, release, stats)
@@ -368,12 +492,34 @@ def curate(recipe_path: str) -> RunSummary:
         changelog,
         stats,
     )
-    create_markdown_artifact(
-        key=f"card-{recipe.name}".lower(),
-        markdown=card_summary(card),
-        description=f"Dataset card of {recipe.name} {release.version}",
+    post_run_artifacts(recipe, release.version, loaded, stats, filtered, card_summary(card))
+    return RunSummary(recipe.name, release.version, version_dir, False, stats, tracker.cached)
+
+
+def embed(recipe: Recipe, table: pa.Table, tracker: StageTracker) -> tuple[np.ndarray, int]:
+    """Embed every candidate row once, in fixed units mapped over the runner; the on-disk cache
+    makes unchanged rows free in later versions. Returns the vectors and how many were encoded."""
+    texts = render_texts(table, recipe.index.template)
+    units = embedding_units(texts, recipe.index.cache_chunk_rows)
+    get_run_logger().info("stage=embed started rows=%d units=%d", table.num_rows, len(units))
+    cache_dir = recipe.dataset_dir() / ".embedding-cache"
+    futures = embed_unit.map(unmapped(recipe.index), unmapped(cache_dir), units)
+    parts, _ = tracker.gather("embed", futures)
+    vectors = EmbeddingCache(None, "assembled")
+    for keys, unit_vectors, _ in parts:
+        vectors.add(keys, unit_vectors)
+    # A unit restored from the persisted results encoded nothing in this run.
+    encoded = sum(
+        0 if future.state.name == "Cached" else count
+        for future, (_, _, count) in zip(futures, parts, strict=True)
     )
-    return RunSummary(recipe.name, release.version, version_dir, False, stats)
+    keys = text_keys(texts)
+    found, positions = vectors.lookup(keys)
+    assert found.all() or not len(keys)
+    dim = parts[0][1].shape[1] if parts else 0
+    result = vectors.vectors(positions) if len(keys) else np.empty((0, dim), np.float32)
+    get_run_logger().info("stage=embed rows=%d units=%d", table.num_rows, len(units))
+    return result, encoded
 
 
 def curation_sections(stats: dict[str, Any], audit_markdown: str) -> dict[str, str]:

@@ -1,0 +1,122 @@
+"""Scale-out: shards of rows for the per-row stages, the task runner they run on, and how shard
+results combine so that the output does not depend on the runner or the shard count."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from pydantic import BaseModel, ConfigDict, Field
+
+from filters.base import StageResult
+from loaders import LoadResult
+from loaders.base import unify_tables
+
+# Weighted means are rounded so that merging shards in any grouping gives the same value.
+MEAN_DIGITS = 9
+WEIGHTED_MEANS = {"score_mean": "scored"}
+
+
+class RunnerConfig(BaseModel):
+    """Where the per-shard stages run (the recipe's `runner` section)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["threads", "dask"] = Field(
+        "threads", description="threads in the flow process, or Dask worker processes"
+    )
+    address: str | None = Field(
+        None, description="scheduler of an existing Dask cluster, e.g. tcp://scheduler:8786"
+    )
+    n_workers: int = Field(2, ge=1, description="threads, or LocalCluster workers without address")
+    shard_rows: int = Field(5000, ge=1, description="rows per shard of the per-row stages")
+
+
+def build_task_runner(config: RunnerConfig) -> TaskRunner:
+    """The Prefect task runner for mapped shard stages."""
+    if config.kind == "threads":
+        return ThreadPoolTaskRunner(max_workers=config.n_workers)
+    from prefect_dask import DaskTaskRunner
+
+    if config.address:
+        return DaskTaskRunner(address=config.address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": config.n_workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        }
+    )
+
+
+def row_blocks(table: pa.Table, shard_rows: int) -> list[pa.Table]:
+    """Consecutive slices of at most `shard_rows` rows (one empty slice for an empty table)."""
+    starts = range(0, table.num_rows, shard_rows) or range(1)
+    return [table.slice(start, shard_rows) for start in starts]
+
+
+def concat(tables: list[pa.Table]) -> pa.Table:
+    """One single-chunk table, so that Parquet bytes do not depend on how rows were sharded."""
+    return pa.concat_tables(tables, promote_options="default").combine_chunks()
+
+
+def merge_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Combine per-shard stage statistics: counts (ints) add up, settings must agree, means weigh.
+
+    Dicts keep the order of first appearance, or sorted order when every part was sorted.
+    """
+    if not parts:
+        return {}
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            merged.setdefault(key, []).append(value)
+    result = {key: _merge_values(key, values, parts) for key, values in merged.items()}
+    if all(list(part) == sorted(part) for part in parts):
+        result = dict(sorted(result.items()))
+    return result
+
+
+def _merge_values(key: str, values: list[Any], parts: list[dict[str, Any]]) -> Any:
+    first = values[0]
+    if key in WEIGHTED_MEANS:
+        weights = np.array([part.get(WEIGHTED_MEANS[key], 0) for part in parts], dtype=np.float64)
+        means = np.array(values, dtype=np.float64)
+        total = weights.sum()
+        return round(float((means * weights).sum() / total), MEAN_DIGITS) if total else 0.0
+    if isinstance(first, int) and not isinstance(first, bool):
+        return sum(values)
+    if isinstance(first, bool | str | float) or first is None:
+        if any(value != first for value in values):
+            raise ValueError(f"shards disagree on {key!r}: {sorted(set(map(str, values)))}")
+        return first
+    if isinstance(first, dict):
+        return merge_stats(values)
+    if isinstance(first, list):
+        return [item for value in values for item in value]
+    raise TypeError(f"cannot merge stage statistic {key!r} of type {type(first).__name__}")
+
+
+def merge_results(parts: list[StageResult]) -> StageResult:
+    """One stage result from its shards, rows in shard order."""
+    return StageResult(
+        kept=concat([part.kept for part in parts]),
+        removed=concat([part.removed for part in parts]),
+        stats=merge_stats([part.stats for part in parts]),
+    )
+
+
+def merge_loads(parts: list[LoadResult]) -> LoadResult:
+    """Sources loaded one task each, combined as `loaders.load_sources` combines them."""
+    table = unify_tables([part.table for part in parts])
+    assert table is not None
+    return LoadResult(
+        table=table.combine_chunks(),
+        quarantine=concat([part.quarantine for part in parts]),
+        rows_read=sum(part.rows_read for part in parts),
+        rows_unreadable=sum(part.rows_unreadable for part in parts),
+        per_source={k: v for part in parts for k, v in part.per_source.items()},
+    )
