@@ -135,6 +135,7 @@ class CsvReader:
         self.path = path
         self.block_size = block_size
         self.max_columns = (limits or InputLimits()).max_columns
+        self.max_line = (limits or InputLimits()).max_line_bytes
         self.stream = Utf8Stream(path, encoding, limits)
         self.buf = b""
         self.line = 1  # physical line number of buf[0]
@@ -204,6 +205,8 @@ class CsvReader:
         if len(quotes) and self._mid_field_quote(data, quotes):
             return None
         newlines = np.flatnonzero(data == LF)
+        if len(newlines) and np.diff(newlines, prepend=-1).max() > self.max_line:
+            return None  # an over-long line: the exact path quarantines it
         # A newline ends a row when an even number of quotes precedes it (else it is inside a
         # quoted value); with no quote mid-field, that is exactly how both parsers read it.
         row_ends = np.flatnonzero(np.searchsorted(quotes, newlines) % 2 == 0)
@@ -237,6 +240,25 @@ class CsvReader:
         starts = np.concatenate(([0], row_ends[:-1] + 1)).astype(np.int64)
         return CsvBlock(table, self.line + starts, newlines=len(newlines))
 
+    def _drop_line(self, start: int) -> tuple[int, str]:
+        """Remove the over-long line at `start` from the buffer, reading past its end in
+        bounded chunks; return its length and its first characters (for the quarantine)."""
+        head = self.buf[start : start + 2000].decode("utf-8", "replace")
+        end = self.buf.find(b"\n", start)
+        if end >= 0:
+            self.buf = self.buf[:start] + self.buf[end + 1 :]
+            return end + 1 - start, head
+        length = len(self.buf) - start
+        self.buf = self.buf[:start]
+        while chunk := self.stream.read(self.block_size):
+            newline = chunk.find(b"\n")
+            if newline >= 0:
+                self.buf += chunk[newline + 1 :]
+                return length + newline + 1, head
+            length += len(chunk)
+        self.eof = True
+        return length, head
+
     def _mid_field_quote(self, data: np.ndarray, quotes: np.ndarray) -> bool:
         """A quote with a non-boundary byte on both sides (`"a"b`): Python's strict csv rejects
         it and pyarrow does not, so such blocks take the exact path."""
@@ -257,13 +279,23 @@ class CsvReader:
             nonlocal consumed, lines_seen
             while True:
                 end = self.buf.find(b"\n", consumed)
-                while end < 0 and not self.eof:
+                while end < 0 and not self.eof and len(self.buf) - consumed <= self.max_line:
                     self._fill(len(self.buf) + self.block_size)
                     end = self.buf.find(b"\n", consumed)
+                number = self.line + lines_seen
+                if (end < 0 and not self.eof) or end + 1 - consumed > self.max_line:
+                    if header:
+                        raise InputError("line_too_long", f"header over {self.max_line} bytes")
+                    length, head = self._drop_line(consumed)
+                    lines_seen += 1
+                    detail = f"{length} bytes, limit {self.max_line} (max_line_bytes)"
+                    pending_bad.append(
+                        Record(number, reason="line_too_long", detail=detail, raw=head)
+                    )
+                    continue
                 if end < 0:
                     return
                 raw = self.buf[consumed : end + 1]
-                number = self.line + lines_seen
                 consumed, lines_seen = end + 1, lines_seen + 1
                 text, error = decode_strict(raw)
                 if text is None:

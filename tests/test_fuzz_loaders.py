@@ -154,6 +154,12 @@ def test_lines_over_the_limit_are_quarantined_without_parsing(tmp_path: Path) ->
     assert (rows, reasons) == (["short", "after"], ["line_too_long"])
 
 
+def test_csv_lines_over_the_limit_are_quarantined(tmp_path: Path) -> None:
+    (tmp_path / "l.csv").write_bytes(b"text,n\na,1\n" + b"x" * 5000 + b",2\nb,3\n")
+    rows, reasons = load(tmp_path, "l.csv", limits=InputLimits(max_line_bytes=1000))
+    assert (rows, reasons) == (["a", "b"], ["line_too_long"])
+
+
 def test_json_records_widening_a_source_past_the_column_limit(tmp_path: Path) -> None:
     lines = [json.dumps({"text": f"row {i}", f"key{i}": i}) for i in range(10)]
     (tmp_path / "w.jsonl").write_text("\n".join(lines) + "\n")
