@@ -53,7 +53,7 @@ class PublishWriteError(OSError):
 
 
 def _write_failed(dataset_dir: Path, version: str, error: OSError) -> PublishWriteError:
-    reason = error.strerror or type(error).__name__
+    reason = error.strerror or str(error) or type(error).__name__
     return PublishWriteError(
         error.errno,
         f"{dataset_dir.name} {version}: publishing failed: {reason}; nothing was published and "
