@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench soak lint clean
 
 install: $(INSTALLED)
 
@@ -34,6 +34,10 @@ test: install
 
 bench: install
 	$(PY) bench/run_all.py $(BENCH_ARGS)
+
+# Five minutes of mixed valid and invalid requests against `curate serve` (not part of CI).
+soak: install
+	$(PY) bench/soak.py --minutes 5
 
 lint: install
 	$(VENV)/bin/ruff check .

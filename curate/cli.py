@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (RecipeError, FileNotFoundError, FileExistsError, ValueError) as err:
+    except (RecipeError, OSError, ValueError) as err:
         print(f"curate: error: {err}", file=sys.stderr)
         return 2
 
