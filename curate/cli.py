@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from curate.recipe import RecipeError
+from publish.store import PublishLockedError
 
 COMMAND_MODULES: list[str] = ["cards.cli", "loaders.cli", "publish.cli", "flows.cli"]
 
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (RecipeError, OSError, ValueError) as err:
+    except (RecipeError, OSError, ValueError, PublishLockedError) as err:
         print(f"curate: error: {err}", file=sys.stderr)
         return 2
 
