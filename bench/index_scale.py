@@ -74,6 +74,25 @@ def single_query_latencies_ms(index: faiss.Index, queries: np.ndarray, k: int) -
     return times
 
 
+def knob_sweep(index: faiss.Index, queries: np.ndarray, truth: np.ndarray, k: int) -> list:
+    """recall@10 and single-query p50 at several nprobe/efSearch values: the trade-off curve."""
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        knob, values = "nprobe", [v for v in (4, 16, 64, 256, 1024, 2048) if v < ivf.nlist]
+        values.append(ivf.nlist)
+    elif isinstance(index, faiss.IndexHNSW):
+        knob, values = "efSearch", [16, 64, 256, 1024, 4096]
+    else:
+        return []
+    points = []
+    for value in values:
+        apply_params(index, {knob: value})
+        recall = recall_at(index.search(queries, k)[1], truth, k)
+        p50 = statistics.median(single_query_latencies_ms(index, queries[:100], k))
+        points.append({knob: value, "recall_at_10": round(recall, 4), "p50_ms": round(p50, 3)})
+    return points
+
+
 def run_one(kind: str, rows: int, dim: int, queries_count: int, budget_mb: int) -> dict:
     """Everything for one data set; runs in its own process."""
     k = 10
@@ -100,6 +119,8 @@ def run_one(kind: str, rows: int, dim: int, queries_count: int, budget_mb: int) 
     rss_built = peak_rss_mib()
 
     found = index.search(queries, k)[1]
+    sweep = knob_sweep(index, queries, truth, k)
+    apply_params(index, info["params"])
     single_query_latencies_ms(index, queries[:50], k)  # warm-up
     runs = [single_query_latencies_ms(index, queries, k) for _ in range(3)]
     p50s = [statistics.median(run) for run in runs]
@@ -120,6 +141,7 @@ def run_one(kind: str, rows: int, dim: int, queries_count: int, budget_mb: int) 
         mapped_p50 = statistics.median(single_query_latencies_ms(mapped, queries, k))
         file_mib = (Path(tmp) / "faiss.index").stat().st_size / 2**20
     return {
+        "sweep": sweep,
         "factory": info["factory"],
         "params": info["params"],
         "recall_at_10": round(recall_at(found, truth, k), 4),
@@ -145,6 +167,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--memory-budget-mb", type=int, default=IndexConfig().memory_budget_mb)
     parser.add_argument("--datasets", default="clustered,random")
+    parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -168,10 +191,12 @@ def main() -> None:
             f"{result['p50_ms']:>7.2f} {result['p99_ms']:>7.2f} {result['p50_ms_mmap']:>8.2f} "
             f"{result['exact_p50_ms']:>9.1f} {result['build_s']:>7.1f} {result['peak_rss_mib']:>7}"
         )
+        for point in result["sweep"]:
+            print("    " + "  ".join(f"{name}={value}" for name, value in point.items()))
         for name, value in result.items():
             figures[f"{kind}_{name}"] = value
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(
         json.dumps(
             {
                 "title": f"Auto FAISS index over {args.n:,} x {args.dim} vectors",
@@ -182,7 +207,8 @@ def main() -> None:
                     "indexes.build_index; recall@10 is against exact IndexFlatIP on "
                     f"{args.queries} held-out queries; latency is one query per call, p50/p99 "
                     "median of 3 runs; peak RSS is ru_maxrss of the per-data-set process "
-                    "(includes vectors, queries and ground truth). 2 CPU cores shared with "
+                    "(includes vectors, queries and ground truth). `sweep`: recall@10 and p50 (100 "
+                    "queries) at other nprobe/efSearch values. 2 CPU cores shared with "
                     "other engineers' jobs, so times are upper bounds."
                 ),
             },
