@@ -172,7 +172,7 @@ class Embedder:
         self.cache = EmbeddingCache(directory, self.model_id)
         self.encoded_count = 0
         self._model: Any = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # replaced by the model's shared lock when it loads
         self._pending: list[_PendingQueries] = []
         self._pending_lock = threading.Lock()
 
@@ -213,6 +213,8 @@ class Embedder:
         Concurrent callers are coalesced: whichever thread gets the model encodes every
         waiting request in one batch, which is several times faster than one at a time.
         """
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
         request = _PendingQueries(list(texts))
         with self._pending_lock:
             self._pending.append(request)

@@ -114,6 +114,7 @@ def test_batches_of_texts_and_vectors_agree(loaded: RetrievalIndex) -> None:
 
 def test_k_larger_than_the_index_returns_every_row(loaded: RetrievalIndex) -> None:
     assert len(loaded.search("anything", k=50)[0]) == 7
+    assert loaded.search([], k=3) == []
 
 
 def test_convenience_search_follows_latest_and_mmap_loads(version_dir: Path) -> None:
