@@ -359,14 +359,21 @@ def publish(
         )
 
     with publish_lock(dataset_dir):
-        version_dir = publish_atomically(
+        return publish_atomically(
             dataset_dir, release.version, write, make_latest=not recipe.publish.require_approval
         )
-    if recipe.publish.mirror:
-        mirror_version(
-            version_dir, recipe.publish.mirror, make_latest=not recipe.publish.require_approval
-        )
-    return version_dir
+
+
+@task(cache_policy=NO_CACHE, **IO_RETRIES)
+def mirror(recipe: Recipe, version_dir: Path) -> str:
+    """Upload the published version to object storage; retried, as networks fail for a while
+    (the manifest goes up last, so a retry after a partial upload starts over cleanly)."""
+    assert recipe.publish.mirror is not None
+    url = mirror_version(
+        version_dir, recipe.publish.mirror, make_latest=not recipe.publish.require_approval
+    )
+    get_run_logger().info("mirrored to %s", url)
+    return url
 
 
 @flow(name="curate", log_prints=True)
@@ -492,6 +499,8 @@ def curate_version(recipe_path: str, runner: RunnerConfig) -> RunSummary:
         changelog,
         stats,
     )
+    if recipe.publish.mirror:
+        mirror(recipe, version_dir)
     post_run_artifacts(recipe, release.version, loaded, stats, filtered, card_summary(card))
     return RunSummary(recipe.name, release.version, version_dir, False, stats, tracker.cached)
 

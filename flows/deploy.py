@@ -48,18 +48,17 @@ def deploy_recipe(
     recipe = load_recipe(recipe_path)  # fail here, not at 3 a.m., on a broken recipe
     asyncio.run(ensure_process_pool(pool))
     flow = curate.from_source(source=str(REPO), entrypoint=ENTRYPOINT)
-    deployment_id = flow.deploy(
+    # to_deployment + apply, not flow.deploy: deploy() also lists the pool's workers with a
+    # request this server version rejects (null limit), and would only print hints from it.
+    deployment = flow.to_deployment(
         name=name or recipe.name,
         work_pool_name=pool,
         schedules=[CronSchedule(cron=cron, timezone=timezone)],
         parameters={"recipe_path": str(recipe_path)},
         description=f"Curate {recipe.name} from {recipe_path}",
         tags=["curate", recipe.name],
-        build=False,
-        push=False,
-        print_next_steps=False,
     )
-    return str(deployment_id)
+    return str(deployment.apply())
 
 
 async def run_worker(

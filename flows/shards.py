@@ -3,16 +3,18 @@ results combine so that the output does not depend on the runner or the shard co
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
-from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from pydantic import BaseModel, ConfigDict, Field
 
 from filters.base import StageResult
 from loaders import LoadResult
 from loaders.base import unify_tables
+
+if TYPE_CHECKING:
+    from prefect.task_runners import TaskRunner
 
 # Weighted means (of float32 scores) are rounded to 6 decimals so that merging shards in any
 # grouping gives the same value: shard means carry ~1e-8 rounding error.
@@ -36,7 +38,10 @@ class RunnerConfig(BaseModel):
 
 
 def build_task_runner(config: RunnerConfig) -> TaskRunner:
-    """The Prefect task runner for mapped shard stages."""
+    """The Prefect task runner for mapped shard stages (Prefect imported here: the recipe
+    schema uses this module and must stay light)."""
+    from prefect.task_runners import ThreadPoolTaskRunner
+
     if config.kind == "threads":
         return ThreadPoolTaskRunner(max_workers=config.n_workers)
     from prefect_dask import DaskTaskRunner
