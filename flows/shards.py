@@ -59,9 +59,17 @@ def build_task_runner(config: RunnerConfig) -> TaskRunner:
 
 
 def row_blocks(table: pa.Table, shard_rows: int) -> list[pa.Table]:
-    """Consecutive slices of at most `shard_rows` rows (one empty slice for an empty table)."""
-    starts = range(0, table.num_rows, shard_rows) or range(1)
-    return [table.slice(start, shard_rows) for start in starts]
+    """Consecutive blocks of at most `shard_rows` rows (one empty block for an empty table).
+
+    Blocks are compact copies: a pickled Arrow slice carries its parent's whole buffers, which
+    would send every shard the full table when tasks run on other processes."""
+    if table.num_rows <= shard_rows:
+        return [table]
+    starts = range(0, table.num_rows, shard_rows)
+    return [
+        table.slice(start, shard_rows).take(np.arange(min(shard_rows, table.num_rows - start)))
+        for start in starts
+    ]
 
 
 def concat(tables: list[pa.Table]) -> pa.Table:
