@@ -80,6 +80,8 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"  filtered:         {stats['rows_filtered']}")
     for reason, count in stats["removed_by_reason"].items():
         print(f"    {reason:<30} {count}")
+    if summary.cached_stages:
+        print(f"  resumed from cache: {', '.join(summary.cached_stages)}")
     if summary.unchanged:
         print(f"  unchanged since {summary.version}: nothing new published ({summary.version_dir})")
     else:

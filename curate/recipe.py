@@ -19,6 +19,7 @@ from filters.leakage import LeakageConfig
 from filters.pii import PiiConfig
 from filters.quality import QualityConfig
 from filters.toxicity import ToxicityConfig
+from flows.shards import RunnerConfig
 from indexes import IndexConfig
 from loaders import SourceConfig
 from publish.splits import SplitConfig
@@ -62,6 +63,9 @@ class Recipe(BaseModel):
     index: IndexConfig = Field(default_factory=IndexConfig, description="embeddings and FAISS")
     card: CardConfig = Field(default_factory=CardConfig, description="dataset card options")
     publish: PublishConfig = Field(default_factory=PublishConfig, description="where and how")
+    runner: RunnerConfig = Field(
+        default_factory=RunnerConfig, description="task runner and shard size (threads or Dask)"
+    )
 
     base_dir: Path = Field(Path("."), exclude=True, description="set from the recipe's location")
 

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from cards import CardContext
 from cards.card import SourceSummary, card_summary
+from cards.duplicates import duplicates_markdown
 from cards.files import write_card_files
 from cards.licenses import assess_licenses, enforce_license_policy
 from curate.accounting import filter_log, run_stats
@@ -486,7 +487,8 @@ def curate_version(recipe_path: str, runner: RunnerConfig) -> RunSummary:
     index, index_rows, index_info = build_search_index(recipe, splits, semantic.kept, vectors)
     index_info["encoded"] = encoded
     changelog = render_changelog(recipe.name, release, stats)
-    sections = curation_sections(stats, audit_markdown)
+    published = pa.concat_tables([t.select(["id", "text"]) for t in splits.values()])
+    sections = curation_sections(stats, audit_markdown, filtered, published)
     card = make_card(recipe, release, loaded, splits, stats, sections, changelog)
     version_dir = publish(
         recipe,
@@ -531,7 +533,9 @@ def embed(recipe: Recipe, table: pa.Table, tracker: StageTracker) -> tuple[np.nd
     return result, encoded
 
 
-def curation_sections(stats: dict[str, Any], audit_markdown: str) -> dict[str, str]:
+def curation_sections(
+    stats: dict[str, Any], audit_markdown: str, filtered: pa.Table, published: pa.Table
+) -> dict[str, str]:
     """Card sections per filter, built from the stages' own statistics."""
     stages = stats["stages"]
     entities = stages["pii"].get("entities", {})
@@ -542,9 +546,5 @@ def curation_sections(stats: dict[str, Any], audit_markdown: str) -> dict[str, s
     sections = {"PII": f"Detected personal data, by entity type (values are never shown):\n\n{pii}"}
     if audit_markdown:
         sections["Toxicity bias audit"] = audit_markdown
-    dedup = stages["dedup"]
-    sections["Deduplication"] = (
-        f"Exact duplicates removed: {dedup.get('exact', 0)}; "
-        f"near duplicates removed: {dedup.get('near', 0)}."
-    )
+    sections["Deduplication"] = duplicates_markdown(filtered, published)
     return sections

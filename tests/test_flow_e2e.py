@@ -210,6 +210,7 @@ def test_card_shows_the_bias_audit_and_the_flow_counts(demo):
     assert "| identity group | neutral sentences | false positives | false-positive rate |" in card
     for group in audit["groups"]:
         assert f"| {group['neutral_sentences']} | {group['false_positives']} |" in card
+    assert "| exact (normalised text) | " in card and "Examples (removed row" in card
     stats = demo.stats
     assert f"{stats['rows_published']} rows" in card
     for reason, count in stats["removed_by_reason"].items():
