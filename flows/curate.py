@@ -385,7 +385,7 @@ def curate(recipe_path: str, runner: RunnerConfig | None = None) -> RunSummary:
     results persist beside the dataset, so a rerun after a crash resumes where it stopped.
     """
     recipe = load_recipe(recipe_path)
-    config = runner or getattr(recipe, "runner", None) or RunnerConfig()
+    config = runner or recipe.runner
     curate_on_runner = curate_version.with_options(
         task_runner=build_task_runner(config),
         result_storage=result_storage(recipe.dataset_dir()),

@@ -8,6 +8,7 @@ both publish byte-identical files. Curator artifacts are read back from the API.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 import yaml
 
 from flows.curate import RunSummary, curate
-from flows.shards import RunnerConfig, merge_stats, row_blocks
+from flows.shards import merge_stats, row_blocks
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "examples" / "data"
@@ -70,10 +71,28 @@ def test_reference_run_shards_nothing_and_publishes(reference):
 
 
 def test_dask_local_cluster_output_is_byte_identical(reference, prefect_harness, tmp_path):
+    """The recipe's `runner` section picks a 2-worker LocalCluster; `curate run` runs in its own
+    process, as a user would, so no state of earlier tests in this process reaches the cluster."""
+    from prefect.settings import PREFECT_API_URL
+
     recipe = small_recipe(tmp_path)
-    runner = RunnerConfig(kind="dask", n_workers=2, shard_rows=40)
-    on_dask = curate(str(recipe), runner=runner)
-    assert on_dask.stats == reference.stats
+    body = yaml.safe_load(recipe.read_text())
+    body["runner"] = {"kind": "dask", "n_workers": 2, "shard_rows": 40}
+    recipe.write_text(yaml.safe_dump(body))
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    completed = subprocess.run(
+        [sys.executable, "-m", "curate.cli", "run", str(recipe)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    version_dir = tmp_path / "published" / "demo-corpus" / reference.version
+    manifest = json.loads((version_dir / "manifest.json").read_text())
+    assert manifest["stats"] == json.loads(json.dumps(reference.stats))
+    on_dask = RunSummary("demo-corpus", reference.version, version_dir, False, manifest["stats"])
     assert published_files(on_dask) == published_files(reference)
 
 
