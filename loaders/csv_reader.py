@@ -103,6 +103,12 @@ def detect_encoding(head: bytes) -> str:
     if UTF8_MULTIBYTE.search(head):
         return "utf-8"  # real UTF-8 characters next to a few bad bytes: corrupted UTF-8
     matches = list(charset_normalizer.from_bytes(head))
+    if head.split(b"\n", 1)[0].isascii():
+        # An ASCII header line rules out encodings that are not ASCII-compatible (UTF-16/32
+        # without a BOM would interleave NUL bytes in it), however the rest of the sample looks.
+        matches = [m for m in matches if _ascii_compatible(m.encoding)]
+        if not matches:
+            return "cp1252"
     if not matches:
         return "utf-8"
     # Short samples often tie; among equally plausible guesses prefer the most common legacy
@@ -110,6 +116,14 @@ def detect_encoding(head: bytes) -> str:
     best = min(matches, key=lambda m: (m.chaos, -m.coherence))
     tied = [m for m in matches if m.chaos <= best.chaos and m.coherence >= best.coherence]
     return next((m.encoding for m in tied if m.encoding == "cp1252"), best.encoding)
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    probe = b"id,text\n"
+    try:
+        return probe.decode(encoding) == probe.decode("ascii")
+    except (UnicodeDecodeError, LookupError):
+        return False
 
 
 def detect_delimiter(head: bytes) -> str:

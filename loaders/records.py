@@ -123,6 +123,8 @@ def read_json_array(path: Path, limits: InputLimits | None = None) -> Iterator[R
         return
     if isinstance(values, dict):
         values = [values]
+    if not isinstance(values, list):  # a bare number, string, true or null: one bad record
+        values = [values]
     for position, value in enumerate(values, start=1):
         if isinstance(value, dict):
             yield Record(position, fields=value)

@@ -121,3 +121,13 @@ def test_validation_quarantines_empty_oversize_and_repeated_ids():
     assert valid["id"].to_pylist() == ["a"]
     assert bad["reason"].to_pylist() == ["empty_text", "text_too_long", "duplicate_id"]
     assert "f:3: text has 50 characters, limit 20" in bad["detail"].to_pylist()
+
+
+def test_json_file_holding_a_scalar_is_one_quarantined_record(tmp_path):
+    _, rows, bad = load(tmp_path, "scalar.json", b"0", text="t")
+    assert rows == [] and [q["reason"] for q in bad] == ["not_an_object"]
+
+
+def test_ascii_header_is_never_read_as_utf16(tmp_path):
+    _, rows, bad = load(tmp_path, "n.csv", b"text\n\x00\x00\x01\x00\x02\x80\x01\n", text="text")
+    assert len(rows) + len(bad) == 1
