@@ -24,6 +24,7 @@ from prefect.filesystems import LocalFileSystem
 from pydantic import BaseModel
 
 from curate.versions import tool_versions
+from publish.release import DigestSink
 
 REPO = Path(__file__).resolve().parent.parent
 CODE_PACKAGES = ("cards", "curate", "filters", "flows", "indexes", "loaders", "publish")
@@ -41,27 +42,9 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-class _HashingSink:
-    """A write-only file that hashes what Arrow's IPC writer gives it."""
-
-    def __init__(self) -> None:
-        self.digest = hashlib.sha256()
-        self.closed = False
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.closed = True
-
-
 def table_digest(table: pa.Table) -> str:
     """sha256 of the table's Arrow IPC stream: schema and every value, without a copy on disk."""
-    sink = _HashingSink()
+    sink = DigestSink(hashlib.sha256())
     with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:
         writer.write_table(table)
     return sink.digest.hexdigest()

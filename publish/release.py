@@ -35,8 +35,8 @@ def split_path(split: str) -> str:
     return f"data/{split}{SPLIT_FILE_SUFFIX}"
 
 
-class _DigestSink:
-    """A write-only file for Arrow writers that only feeds a digest."""
+class DigestSink:
+    """A write-only file for Arrow writers that only feeds a digest (nothing touches disk)."""
 
     def __init__(self, digest: Any) -> None:
         self.digest = digest
@@ -48,6 +48,9 @@ class _DigestSink:
 
     def flush(self) -> None:
         pass
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
@@ -69,7 +72,7 @@ def data_fingerprint(splits: dict[str, pa.Table]) -> str:
     for name in sorted(splits):
         table = splits[name]
         split_digest = xxhash.xxh3_128()
-        sink = pa.PythonFile(_DigestSink(split_digest), mode="w")
+        sink = pa.PythonFile(DigestSink(split_digest), mode="w")
         with pa.ipc.new_stream(sink, table.schema) as writer:
             for batch in table.to_batches():
                 writer.write_batch(batch)
