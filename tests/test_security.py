@@ -7,19 +7,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pyarrow as pa
 import pytest
-import uvicorn
 
 from curate.recipe import RecipeError, parse_recipe
 from indexes import IndexConfig, ServeLimits, build_version_index
@@ -33,6 +29,7 @@ from publish.store import (
     publish_lock,
     resolve_version,
 )
+from tests.loopback import free_port, running
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
@@ -67,29 +64,6 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with publish_lock(dataset):
         publish_atomically(dataset, "1.0.0", write)
     return dataset
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def running(app) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

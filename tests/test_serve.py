@@ -5,22 +5,19 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import uvicorn
 
 from indexes import IndexConfig, RetrievalIndex, ServeLimits, build_version_index
 from indexes.serve import create_app, resolve_version_dir, serve
 from publish.store import IntegrityError, sha256_file
+from tests.loopback import running
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -60,30 +57,6 @@ def point_latest(root: Path, version: str) -> None:
     os.replace(tmp, link)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def running(app) -> Iterator[str]:
-    """Run the app on a real uvicorn server on loopback; yield its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("published")
@@ -96,7 +69,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def base_url(root: Path) -> Iterator[str]:
     limits = ServeLimits(max_k=20, max_query_chars=200, max_batch=4)
     app = create_app(root / "demo" / "latest", token=TOKEN, limits=limits)
-    with running(app) as url:
+    with running(app, start_timeout=20) as url:
         yield url
 
 
@@ -194,7 +167,7 @@ def test_latest_switches_only_to_a_fully_loaded_version(root: Path) -> None:
     broken = root / "demo" / "1.0.1"
     (broken / "index").mkdir(parents=True)
     (broken / "index" / "faiss.index").write_bytes(b"not an index")
-    with running(app) as url, running(pinned) as pinned_url:
+    with running(app, start_timeout=20) as url, running(pinned, start_timeout=20) as pinned_url:
         point_latest(root, "1.0.1")
         assert httpx.get(f"{url}/healthz").json()["version"] == "1.0.0"
         assert holder.wait_idle(30)
@@ -227,7 +200,7 @@ def test_serve_binds_loopback_by_default_and_names_missing_versions(root: Path) 
 
 def test_rate_limit_answers_429_per_client_but_never_on_health(root: Path) -> None:
     app = create_app(root / "demo" / "1.0.0", limits=ServeLimits(rate_per_s=0.01, burst=2))
-    with running(app) as url:
+    with running(app, start_timeout=20) as url:
         statuses = [httpx.get(f"{url}/info").status_code for _ in range(3)]
         assert statuses == [200, 200, 429]
         limited = httpx.get(f"{url}/search", params={"q": "x"})
