@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +32,9 @@ from publish.store import (
 
 PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
 MANIFEST_FORMAT = 2
+WRITE_CHUNK_BYTES = 1 << 20
+QUEUED_CHUNKS = 32
+SYNC_EVERY_BYTES = 32 << 20
 
 
 def split_path(split: str) -> str:
@@ -53,9 +60,100 @@ class DigestSink:
         self.closed = True
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
+@dataclass(frozen=True)
+class FileDigest:
+    """sha256 and size of a file, taken from the bytes as they were written."""
+
+    sha256: str
+    bytes: int
+
+
+class HashingFile:
+    """A write-only file for Arrow writers whose chunks a worker thread writes, hashes and syncs.
+
+    Publishing needs every file's sha256 and every file on the device before the rename. Done
+    after the write, both wait for the whole file (a second read and a long fsync); done here,
+    they run beside the Parquet encoding (file writes, sha256 and fdatasync release the GIL),
+    and the fsync before the rename finds at most `SYNC_EVERY_BYTES` per file left to write.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.closed = False
+        self._file = open(path, "wb")  # noqa: SIM115 - closed by close()
+        self._digest = hashlib.sha256()
+        self._size = 0
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED_CHUNKS)
+        self._error: OSError | None = None
+        self._worker = threading.Thread(target=self._drain, name=f"write {path.name}")
+        self._worker.start()
+
+    def write(self, data: bytes) -> int:
+        if self._error is not None:
+            raise self._error
+        self._chunks.put(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to do: chunks reach the file in order, and `close` waits for all of them."""
+
+    def close(self) -> None:
+        """Wait for the worker and close the file; raise the first error it met (disk full...)."""
+        if self.closed:
+            return
+        self.closed = True
+        self._chunks.put(None)
+        self._worker.join()
+        self._file.close()
+        if self._error is not None:
+            raise self._error
+
+    def digest(self) -> FileDigest:
+        if not self.closed or self._error is not None:
+            raise RuntimeError(f"{self._file.name}: not completely written")
+        return FileDigest(self._digest.hexdigest(), self._size)
+
+    def _drain(self) -> None:
+        """Write, hash and periodically sync chunks; after an error, only keep the queue moving."""
+        unsynced = 0
+        while (chunk := self._chunks.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                self._file.write(chunk)
+                self._digest.update(chunk)
+                self._size += len(chunk)
+                unsynced += len(chunk)
+                if unsynced >= SYNC_EVERY_BYTES:
+                    self._file.flush()
+                    os.fdatasync(self._file.fileno())
+                    unsynced = 0
+            except OSError as error:
+                self._error = error
+
+
+def written_sha256(
+    version_dir: Path, relative: str, written: dict[str, FileDigest] | None = None
+) -> str:
+    """sha256 of a file of the version: its digest from `write_parquet` when `written` has one
+    for a file of that size (no second read), else read from disk."""
+    path = version_dir / relative
+    known = (written or {}).get(relative)
+    if known is not None and known.bytes == path.stat().st_size:
+        return known.sha256
+    return sha256_file(path)
+
+
+def write_parquet(table: pa.Table, path: Path) -> FileDigest:
+    """Write `table` with the published Parquet options; return the sha256 and size written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, **PARQUET_OPTIONS)
+    sink = HashingFile(path)
+    try:
+        stream = pa.BufferedOutputStream(pa.PythonFile(sink, mode="w"), WRITE_CHUNK_BYTES)
+        pq.write_table(table, stream, **PARQUET_OPTIONS)
+        stream.close()  # writes the last chunk, then closes the sink
+    finally:
+        sink.close()
+    return sink.digest()
 
 
 def table_schema(table: pa.Table) -> dict[str, str]:
@@ -97,25 +195,38 @@ def plan_release(
     dataset_dir: Path, splits: dict[str, pa.Table], sources: list[str], forced: str | None = None
 ) -> ReleasePlan:
     """Pick the next version and count rows added and removed per split against the parent."""
+    plan = plan_version(dataset_dir, splits, sources, forced)
+    plan.changes = count_row_changes(dataset_dir, splits)
+    return plan
+
+
+def plan_version(
+    dataset_dir: Path, splits: dict[str, pa.Table], sources: list[str], forced: str | None = None
+) -> ReleasePlan:
+    """`plan_release` without the row counts: what must be known before anything is written."""
     fingerprint = data_fingerprint(splits)
     parent = newest_version(dataset_dir)
     previous = read_manifest(dataset_dir / parent) if parent else None
     unchanged = previous is not None and previous["fingerprint"] == fingerprint and not forced
     schema = table_schema(next(iter(splits.values())))
     version = parent if unchanged else forced or bump_version(previous, schema, sources)
-    changes = {
-        name: row_changes(table["id"], _split_ids(dataset_dir / parent, name) if parent else None)
-        for name, table in splits.items()
-    }
     return ReleasePlan(
         version=version,
         parent=None if unchanged else parent,
         fingerprint=fingerprint,
         unchanged=unchanged,
-        changes=changes,
         schema_changes=schema_changes(previous["schema"] if previous else {}, schema),
         parent_removed_by_reason=(previous or {}).get("stats", {}).get("removed_by_reason", {}),
     )
+
+
+def count_row_changes(dataset_dir: Path, splits: dict[str, pa.Table]) -> dict[str, dict[str, int]]:
+    """Rows, rows added and rows removed per split against the newest published version."""
+    parent = newest_version(dataset_dir)
+    return {
+        name: row_changes(table["id"], _split_ids(dataset_dir / parent, name) if parent else None)
+        for name, table in splits.items()
+    }
 
 
 def row_changes(new_ids: pa.ChunkedArray, old_ids: pa.Array | None) -> dict[str, int]:
@@ -221,13 +332,21 @@ def render_diff(diff: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_manifest(version_dir: Path, manifest: dict[str, Any]) -> None:
-    """List every file with its sha256 and size; the manifest itself is written last."""
+def write_manifest(
+    version_dir: Path, manifest: dict[str, Any], written: dict[str, FileDigest] | None = None
+) -> None:
+    """List every file with its sha256 and size; the manifest itself is written last.
+
+    `written` (relative path -> digest from `write_parquet`) spares reading those files again.
+    """
     files = {}
     for path in sorted(version_dir.rglob("*")):
         if path.is_file() and path.name != MANIFEST:
             relative = path.relative_to(version_dir).as_posix()
-            files[relative] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+            files[relative] = {
+                "sha256": written_sha256(version_dir, relative, written),
+                "bytes": path.stat().st_size,
+            }
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     body = {"manifest_format": MANIFEST_FORMAT, "created": created, **manifest, "files": files}
     (version_dir / MANIFEST).write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
@@ -246,20 +365,26 @@ def publish_splits(
     (relative path -> table, for example `quarantine/filtered.parquet`).
 
     The same steps as the flow's publish task, without card and index: for scripts, benches
-    and tests. An unchanged dataset publishes nothing and returns the existing version.
+    and tests. An unchanged dataset publishes nothing and returns the existing version. Rows
+    added and removed are only needed for the changelog, so they are counted in a thread while
+    the Parquet files are written (Arrow's kernels release the GIL).
     """
     stats = {"rows_per_split": {n: t.num_rows for n, t in splits.items()}, **(stats or {})}
-    with publish_lock(dataset_dir):
-        plan = plan_release(dataset_dir, splits, sources)
+    with publish_lock(dataset_dir), ThreadPoolExecutor(max_workers=1) as pool:
+        plan = plan_version(dataset_dir, splits, sources)
+        counting = pool.submit(count_row_changes, dataset_dir, splits)
         if plan.unchanged:
+            plan.changes = counting.result()
             return plan, dataset_dir / plan.version
-        changelog = render_changelog(dataset_dir.name, plan, stats)
 
         def write(staging: Path) -> None:
-            for name, table in splits.items():
-                write_parquet(table, staging / split_path(name))
-            for relative, table in (extra_tables or {}).items():
-                write_parquet(table, staging / relative)
+            tables = {split_path(name): table for name, table in splits.items()}
+            written = {
+                relative: write_parquet(table, staging / relative)
+                for relative, table in {**tables, **(extra_tables or {})}.items()
+            }
+            plan.changes = counting.result()
+            changelog = render_changelog(dataset_dir.name, plan, stats)
             (staging / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
             body = {
                 "name": dataset_dir.name,
@@ -271,6 +396,6 @@ def publish_splits(
                 "schema": table_schema(next(iter(splits.values()))),
                 "sources": sources,
             }
-            write_manifest(staging, {**body, **(manifest or {})})
+            write_manifest(staging, {**body, **(manifest or {})}, written)
 
         return plan, publish_atomically(dataset_dir, plan.version, write, make_latest)

@@ -78,11 +78,11 @@ def test_disk_full_while_writing_parquet_through_publish_splits(
     real = release.write_parquet
     calls = []
 
-    def full_disk(table: pa.Table, path: Path) -> None:
+    def full_disk(table: pa.Table, path: Path) -> release.FileDigest:
         calls.append(path.name)
         if len(calls) == 2:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        real(table, path)
+        return real(table, path)
 
     monkeypatch.setattr(release, "write_parquet", full_disk)
     with pytest.raises(PublishWriteError, match="No space left on device"):

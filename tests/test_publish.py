@@ -1,12 +1,26 @@
 """Splits and version storage, without Prefect."""
 
+import errno
+import json
 import os
 import threading
+from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from publish.release import data_fingerprint, plan_release, split_path, write_parquet
+from publish.release import (
+    PARQUET_OPTIONS,
+    FileDigest,
+    data_fingerprint,
+    plan_release,
+    publish_splits,
+    split_path,
+    write_parquet,
+    written_sha256,
+)
 from publish.splits import SplitConfig, assign_splits
 from publish.store import (
     PublishLockedError,
@@ -16,6 +30,8 @@ from publish.store import (
     publish_atomically,
     publish_lock,
     resolve_version,
+    sha256_file,
+    verify_version,
 )
 
 
@@ -118,3 +134,61 @@ def test_plan_detects_unchanged_data_and_counts_changes(tmp_path):
     assert (first.version, first.unchanged) == ("1.0.0", False)
     assert data_fingerprint(splits) == first.fingerprint
     assert sum(c["added"] for c in first.changes.values()) == 100
+
+
+def random_rows(n: int, seed: int = 0) -> pa.Table:
+    """Incompressible text, so the Parquet file spans many write chunks."""
+    rng = np.random.default_rng(seed)
+    text = pa.array([rng.bytes(100).hex() for _ in range(n)], pa.string())
+    return pa.table({"id": [f"row-{i}" for i in range(n)], "text": text})
+
+
+def test_write_parquet_digest_matches_the_file_and_a_plain_write(tmp_path, monkeypatch):
+    import publish.release as release
+
+    monkeypatch.setattr(release, "SYNC_EVERY_BYTES", 1 << 20)  # several syncs mid-file
+    table = random_rows(30_000)
+    digest = write_parquet(table, tmp_path / "hashed.parquet")
+    pq.write_table(table, tmp_path / "plain.parquet", **PARQUET_OPTIONS)
+    written = (tmp_path / "hashed.parquet").read_bytes()
+    assert len(written) > 2 * release.WRITE_CHUNK_BYTES
+    assert written == (tmp_path / "plain.parquet").read_bytes()
+    assert digest == FileDigest(sha256_file(tmp_path / "hashed.parquet"), len(written))
+
+
+def test_write_error_in_the_writer_thread_reaches_the_caller():
+    threads = threading.active_count()
+    with pytest.raises(OSError) as error:
+        write_parquet(random_rows(20_000), Path("/dev/full"))
+    assert error.value.errno == errno.ENOSPC
+    assert threading.active_count() == threads
+
+
+def test_manifest_reuses_write_digests_only_for_files_of_that_size(tmp_path):
+    write_parquet(rows(3), tmp_path / "a.parquet")
+    size = (tmp_path / "a.parquet").stat().st_size
+    on_disk = sha256_file(tmp_path / "a.parquet")
+    assert written_sha256(tmp_path, "a.parquet", {"a.parquet": FileDigest("f" * 64, size)}) == (
+        "f" * 64
+    )
+    stale = {"a.parquet": FileDigest("f" * 64, size + 1)}
+    assert written_sha256(tmp_path, "a.parquet", stale) == on_disk
+    assert written_sha256(tmp_path, "a.parquet") == on_disk
+
+
+def test_published_version_verifies_and_counts_rows_added_and_removed(tmp_path):
+    publish_splits(tmp_path, assign_splits(rows(100), SplitConfig()), ["a"])
+    grown = assign_splits(rows(130, start=20), SplitConfig())
+    expected = plan_release(tmp_path, grown, ["a"]).changes
+    extra = {"quarantine/filtered.parquet": rows(4, start=500)}
+    plan, version_dir = publish_splits(tmp_path, grown, ["a"], extra_tables=extra)
+    assert plan.changes == expected
+    assert sum(c["added"] for c in plan.changes.values()) == 50
+    assert sum(c["removed"] for c in plan.changes.values()) == 20
+    assert "| train | " in (version_dir / "CHANGELOG.md").read_text()
+    assert verify_version(version_dir) == []
+    manifest = json.loads((version_dir / "manifest.json").read_text())
+    assert set(manifest["files"]) >= {"quarantine/filtered.parquet", split_path("train")}
+    unchanged, same_dir = publish_splits(tmp_path, grown, ["a"])
+    assert unchanged.unchanged and same_dir == version_dir
+    assert {c["added"] + c["removed"] for c in unchanged.changes.values()} == {0}
