@@ -13,8 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from cards.licenses import license_link
-from publish.release import split_path
-from publish.store import sha256_file
+from publish.release import FileDigest, split_path, written_sha256
 
 CROISSANT_FILE = "croissant.json"
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
@@ -83,8 +82,10 @@ def croissant_metadata(
     description: str = "",
     citation: str | None = None,
     url: str | None = None,
+    written: dict[str, FileDigest] | None = None,
 ) -> dict:
-    """The JSON-LD document; the split files must already exist (their sha256 is recorded)."""
+    """The JSON-LD document; the split files must already exist (their sha256 is recorded,
+    taken from `written`, the digests `write_parquet` returned, where it has them)."""
     distribution = []
     record_sets = []
     for split, schema in splits_schema.items():
@@ -97,7 +98,7 @@ def croissant_metadata(
                 "description": f"The {split} split.",
                 "contentUrl": split_path(split),
                 "encodingFormat": PARQUET,
-                "sha256": sha256_file(version_dir / split_path(split)),
+                "sha256": written_sha256(version_dir, split_path(split), written),
             }
         )
         fields = [
@@ -148,10 +149,11 @@ def write_croissant(
     description: str = "",
     citation: str | None = None,
     url: str | None = None,
+    written: dict[str, FileDigest] | None = None,
 ) -> Path:
     """Write `croissant.json` beside the splits (call after the Parquet files are written)."""
     metadata = croissant_metadata(
-        version_dir, name, version, splits_schema, license, description, citation, url
+        version_dir, name, version, splits_schema, license, description, citation, url, written
     )
     path = version_dir / CROISSANT_FILE
     path.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

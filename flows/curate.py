@@ -334,12 +334,12 @@ def publish(
     index, index_rows, index_info = index_parts
 
     def write(staging: Path) -> None:
-        for name, table in splits.items():
-            write_parquet(table, staging / split_path(name))
-        write_parquet(quarantine, staging / "quarantine" / "quarantine.parquet")
-        write_parquet(filtered, staging / "quarantine" / "filtered.parquet")
+        tables = {split_path(name): table for name, table in splits.items()}
+        tables["quarantine/quarantine.parquet"] = quarantine
+        tables["quarantine/filtered.parquet"] = filtered
+        written = {relative: write_parquet(t, staging / relative) for relative, t in tables.items()}
         write_index(staging / "index", index, index_rows, index_info)
-        write_card_files(staging, card, splits)
+        write_card_files(staging, card, splits, written)
         (staging / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
         write_manifest(
             staging,
@@ -357,6 +357,7 @@ def publish(
                 "index": index_info,
                 "flow_run_id": str(flow_run.id) if flow_run.id else None,
             },
+            written,
         )
 
     with publish_lock(dataset_dir):

@@ -34,7 +34,7 @@ PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
 MANIFEST_FORMAT = 2
 WRITE_CHUNK_BYTES = 1 << 20
 QUEUED_CHUNKS = 32
-SYNC_EVERY_BYTES = 32 << 20
+SYNC_EVERY_BYTES = 8 << 20
 
 
 def split_path(split: str) -> str:
@@ -83,7 +83,7 @@ class HashingFile:
         self._digest = hashlib.sha256()
         self._size = 0
         self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED_CHUNKS)
-        self._error: OSError | None = None
+        self._error: Exception | None = None
         self._worker = threading.Thread(target=self._drain, name=f"write {path.name}")
         self._worker.start()
 
@@ -127,7 +127,7 @@ class HashingFile:
                     self._file.flush()
                     os.fdatasync(self._file.fileno())
                     unsynced = 0
-            except OSError as error:
+            except Exception as error:  # kept for the writer: a dead worker would block put()
                 self._error = error
 
 
