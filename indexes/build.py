@@ -182,6 +182,7 @@ def build_index(
         "seed": seed,
         "embedding": {
             "model": config.model,
+            "backend": config.backend,
             "template": config.template,
             "max_seq_length": config.max_seq_length,
         },

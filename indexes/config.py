@@ -22,6 +22,13 @@ class IndexConfig(BaseModel):
     template: str = Field(
         "{text}", description="str.format over row columns, e.g. '{title}\\n{text}'"
     )
+    backend: Literal["torch", "onnx", "onnx-int8", "model2vec"] = Field(
+        "torch",
+        description="encoder runtime: 'torch' (sentence-transformers), 'onnx' (the same model "
+        "exported once to ONNX Runtime), 'onnx-int8' (dynamically quantised), 'model2vec' (static "
+        "embeddings distilled once from the model: far faster, lower quality). Exports are kept "
+        "under the embedding cache in models/, and each backend has its own vector cache",
+    )
     kind: str = Field(
         "auto", description="'auto' | 'flat' | 'hnsw' | 'ivf' | any FAISS factory string"
     )

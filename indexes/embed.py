@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from indexes.backends import Encoder, default_model_store, load_encoder
 from indexes.config import PACKAGED_MODEL, IndexConfig
 
 _PACKAGED_NAMES = {PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}"}
@@ -127,22 +128,35 @@ class EmbeddingCache:
 
 
 @functools.lru_cache(maxsize=4)
-def load_model(model: str, device: str | None, max_seq_length: int | None) -> tuple[Any, Any]:
-    """Load a model once per process, with the lock its users share.
+def load_model(
+    model: str,
+    device: str | None,
+    max_seq_length: int | None,
+    backend: str = "torch",
+    store: Path | None = None,
+) -> tuple[Encoder, threading.Lock]:
+    """Load an encoder once per process, with the lock its users share.
 
     Fast tokenizers are not safe to call from several threads at once, so encoding holds the lock.
     """
-    from sentence_transformers import SentenceTransformer
-
-    loaded = SentenceTransformer(resolve_model_path(model), device=device)
-    if max_seq_length is not None:
-        loaded.max_seq_length = max_seq_length
-    return loaded, threading.Lock()
+    encoder = load_encoder(
+        resolve_model_path(model),
+        model,
+        backend,
+        store or default_model_store(),
+        device,
+        max_seq_length,
+    )
+    return encoder, threading.Lock()
 
 
 def model_cache_id(config: IndexConfig) -> str:
-    """Everything that changes the vectors of a text: the model and the truncation length."""
-    return f"{config.model}|max_seq_length={config.max_seq_length}"
+    """Everything that changes the vectors of a text: the model, truncation length and backend.
+
+    The torch id is the one caches were written under before backends existed, so they stay valid.
+    """
+    base = f"{config.model}|max_seq_length={config.max_seq_length}"
+    return base if config.backend == "torch" else f"{base}|backend={config.backend}"
 
 
 MAX_COALESCED = 256
@@ -159,10 +173,19 @@ class _PendingQueries:
 
 
 class Embedder:
-    """Embeds rows with sentence-transformers; only cache misses reach the encoder."""
+    """Embeds rows with the configured backend; only cache misses reach the encoder.
 
-    def __init__(self, config: IndexConfig, cache_dir: Path | None = None) -> None:
+    Derived models (ONNX exports, model2vec distillations) are kept in `model_dir`: by default
+    `cache_dir/models`, or the user's cache (`default_model_store`) without a cache_dir.
+    """
+
+    def __init__(
+        self, config: IndexConfig, cache_dir: Path | None = None, model_dir: Path | None = None
+    ) -> None:
         self.config = config
+        if model_dir is None and cache_dir is not None:
+            model_dir = Path(cache_dir) / "models"
+        self.model_dir = model_dir
         self.model_id = model_cache_id(config)
         directory = None
         if cache_dir is not None:
@@ -177,17 +200,21 @@ class Embedder:
         self._pending_lock = threading.Lock()
 
     @property
-    def model(self) -> Any:
-        """The sentence-transformers model, loaded on first use (cached runs never load it)."""
+    def model(self) -> Encoder:
+        """The encoder, loaded (or exported) on first use: cached runs never load it."""
         if self._model is None:
             self._model, self._lock = load_model(
-                self.config.model, self.config.device, self.config.max_seq_length
+                self.config.model,
+                self.config.device,
+                self.config.max_seq_length,
+                self.config.backend,
+                self.model_dir,
             )
         return self._model
 
     @property
     def dim(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        return self.model.dim
 
     def _finish(self, vectors: np.ndarray) -> np.ndarray:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -199,13 +226,7 @@ class Embedder:
     def _encode_raw(self, texts: Sequence[str], progress: bool) -> np.ndarray:
         model = self.model
         with self._lock:
-            vectors = model.encode(
-                list(texts),
-                batch_size=self.config.batch_size,
-                show_progress_bar=progress,
-                convert_to_numpy=True,
-            )
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+            return model.encode(list(texts), self.config.batch_size, progress)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed without the cache (queries): float32, normalised for cosine.
@@ -239,13 +260,10 @@ class Embedder:
             total += len(request.texts)
         return taken
 
-    def _encode_pending(self, model: Any, batch: list[_PendingQueries]) -> None:
+    def _encode_pending(self, model: Encoder, batch: list[_PendingQueries]) -> None:
         texts = [text for request in batch for text in request.texts]
         try:
-            encoded = model.encode(
-                texts, batch_size=self.config.batch_size, show_progress_bar=False
-            )
-            vectors = np.asarray(encoded, dtype=np.float32).reshape(len(texts), -1)
+            vectors = model.encode(texts, self.config.batch_size, False)
         except Exception as error:
             for request in batch:
                 request.error, request.done = error, True

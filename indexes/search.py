@@ -97,17 +97,22 @@ class RetrievalIndex:
 
     @property
     def embedder(self) -> Embedder:
-        """Query encoder: the model and settings the corpus was embedded with."""
+        """Query encoder: the model, settings and backend the corpus was embedded with.
+
+        Exports the flow made are reused from the dataset's embedding cache when it has them.
+        """
         with self._embedder_lock:
             if self._embedder is None:
                 embedding = self.info.get("embedding", {})
                 config = IndexConfig(
                     model=embedding.get("model", IndexConfig().model),
                     max_seq_length=embedding.get("max_seq_length", 256),
+                    backend=embedding.get("backend", "torch"),
                     metric=self.info["metric"],
                     progress=False,
                 )
-                self._embedder = Embedder(config)
+                models = self.version_dir.parent / ".embedding-cache" / "models"
+                self._embedder = Embedder(config, model_dir=models if models.is_dir() else None)
             return self._embedder
 
     def query_vectors(self, queries: str | Sequence[str] | np.ndarray) -> np.ndarray:
