@@ -443,7 +443,8 @@ def curate_version(recipe_path: str, runner: RunnerConfig) -> RunSummary:
     log_stage("takedown", table.num_rows, takedowns.removed.num_rows)
 
     salt = os.environ.get("CURATE_PII_SALT", "")
-    blocks = [passthrough(block) for block in row_blocks(takedowns.kept, runner.shard_rows)]
+    shards = row_blocks(takedowns.kept, runner.shard_rows, runner.n_workers)
+    blocks = [passthrough(block) for block in shards]
     pii_futures = redact_pii.map(unmapped(filters.pii), blocks, unmapped(salt))
     quality_futures = filter_quality.map(unmapped(filters.quality), pii_futures)
     language_futures = filter_language.map(unmapped(filters.language), quality_futures)

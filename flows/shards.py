@@ -3,6 +3,7 @@ results combine so that the output does not depend on the runner or the shard co
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -33,8 +34,12 @@ class RunnerConfig(BaseModel):
     address: str | None = Field(
         None, description="scheduler of an existing Dask cluster, e.g. tcp://scheduler:8786"
     )
-    n_workers: int = Field(2, ge=1, description="threads, or LocalCluster workers without address")
-    shard_rows: int = Field(5000, ge=1, description="rows per shard of the per-row stages")
+    n_workers: int = Field(
+        2,
+        ge=1,
+        description="threads, or LocalCluster workers without address; shard counts are multiples",
+    )
+    shard_rows: int = Field(5000, ge=1, description="most rows in a shard of the per-row stages")
 
 
 def build_task_runner(config: RunnerConfig) -> TaskRunner:
@@ -58,18 +63,29 @@ def build_task_runner(config: RunnerConfig) -> TaskRunner:
     )
 
 
-def row_blocks(table: pa.Table, shard_rows: int) -> list[pa.Table]:
-    """Consecutive blocks of at most `shard_rows` rows (one empty block for an empty table).
+def row_blocks(table: pa.Table, shard_rows: int, workers: int = 1) -> list[pa.Table]:
+    """Consecutive blocks of at most `shard_rows` rows, as many as a multiple of `workers` (when
+    there are enough rows) and of sizes differing by at most one row (one empty block for an
+    empty table).
 
-    Blocks are compact copies: a pickled Arrow slice carries its parent's whole buffers, which
-    would send every shard the full table when tasks run on other processes."""
-    if table.num_rows <= shard_rows:
+    Equal blocks in a multiple of the worker count give every worker the same share: cut at
+    `shard_rows`, 5,000 rows would be one shard that leaves a second worker idle, and 12,000
+    rows would be 5,000 + 5,000 + 2,000, one worker doing 7,000. Blocks are compact copies: a
+    pickled Arrow slice carries its parent's whole buffers, which would send every shard the
+    full table when tasks run on other processes."""
+    rows = table.num_rows
+    count = min(rows, _ceil_div(_ceil_div(rows, shard_rows), workers) * workers)
+    if count <= 1:
         return [table]
-    starts = range(0, table.num_rows, shard_rows)
+    bounds = [index * rows // count for index in range(count + 1)]
     return [
-        table.slice(start, shard_rows).take(np.arange(min(shard_rows, table.num_rows - start)))
-        for start in starts
+        table.slice(start, end - start).take(np.arange(end - start))
+        for start, end in pairwise(bounds)
     ]
+
+
+def _ceil_div(numerator: int, denominator: int) -> int:
+    return -(-numerator // denominator)
 
 
 def concat(tables: list[pa.Table]) -> pa.Table:

@@ -63,7 +63,7 @@ def reference(prefect_harness, tmp_path_factory) -> RunSummary:
     return curate(str(small_recipe(tmp_path_factory.mktemp("reference"))))
 
 
-def test_reference_run_shards_nothing_and_publishes(reference):
+def test_reference_run_publishes(reference):
     files = published_files(reference)
     assert "index/faiss.index" in files and "quarantine/filtered.parquet" in files
     assert reference.stats["rows_published"] > 100
@@ -168,11 +168,25 @@ def test_merged_shard_statistics_do_not_depend_on_grouping():
         merge_stats([{"threshold": 0.4}, {"threshold": 0.5}])
 
 
-def test_row_blocks_cover_every_row_once():
+def test_row_blocks_cover_every_row_once_in_equal_shares_per_worker():
+    import pickle
+
     import pyarrow as pa
 
-    table = pa.table({"id": [str(i) for i in range(10)]})
-    blocks = row_blocks(table, 4)
-    assert [b.num_rows for b in blocks] == [4, 4, 2]
-    assert pa.concat_tables(blocks)["id"].to_pylist() == table["id"].to_pylist()
-    assert [b.num_rows for b in row_blocks(table.slice(0, 0), 4)] == [0]
+    table = pa.table({"id": [f"row-{i:04d}" for i in range(1000)]})
+    sizes = {
+        (400, 1): [333, 333, 334],
+        (400, 2): [250, 250, 250, 250],  # not 400 + 400 + 200: one worker would do 600
+        (5000, 2): [500, 500],  # not one shard with a worker idle
+        (1, 1): [1] * 1000,
+    }
+    for (shard_rows, workers), expected in sizes.items():
+        blocks = row_blocks(table, shard_rows, workers)
+        assert [b.num_rows for b in blocks] == expected
+        assert pa.concat_tables(blocks)["id"].to_pylist() == table["id"].to_pylist()
+    # Compact copies: a pickled slice would carry the whole parent table.
+    whole = len(pickle.dumps(table))
+    assert all(len(pickle.dumps(b)) < whole / 3 for b in row_blocks(table, 400, 2))
+    assert [b.num_rows for b in row_blocks(table.slice(0, 0), 4, 2)] == [0]
+    assert [b.num_rows for b in row_blocks(table.slice(0, 1), 4, 2)] == [1]
+    assert [b.num_rows for b in row_blocks(table.slice(0, 3), 1, 2)] == [1, 1, 1]
