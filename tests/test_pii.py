@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import os
 import socket
 from itertools import pairwise
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -23,9 +26,13 @@ from filters.pii import (
     build_detector,
     redact_texts,
 )
+from filters.pii import detector as detector_module
 from filters.pii.detector import NER_PIECE_CHARS, _split
+from filters.pii.names import given_names
+from filters.pii.ner_gate import needs_ner
 from filters.pii.spans import PiiSpan, resolve_overlaps
 
+REPO = Path(__file__).resolve().parent.parent
 SALT = "dataset-salt"
 PEM = (
     "-----BEGIN RSA PRIVATE KEY-----\n"
@@ -331,3 +338,63 @@ def test_resolve_overlaps_keeps_every_flagged_character_once(raw, scores) -> Non
     flagged = {i for s in spans for i in range(s.start, s.end) if text[i].isalnum()}
     kept = {i for s in resolved for i in range(s.start, s.end)}
     assert flagged <= kept <= {i for s in spans for i in range(s.start, s.end)}
+
+
+def _demo_texts() -> list[str]:
+    """Review and post bodies of the bundled sample corpus (malformed rows skipped)."""
+    data = REPO / "examples" / "data"
+    csv.field_size_limit(1 << 24)  # the corpus plants an oversized row
+    raw = (data / "reviews.csv").read_bytes().decode("utf-8", errors="replace")
+    texts = [row["review"] for row in csv.DictReader(io.StringIO(raw)) if row.get("review")]
+    for line in (data / "posts.jsonl").read_bytes().splitlines():
+        try:
+            texts.append(json.loads(line)["body"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return [text for text in texts if isinstance(text, str) and len(text) < 10_000]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Slugs ate every seedling overnight. The beans reached the top.", False),
+        ("I think I'm right, and I've said so.", False),
+        ("BE GENTLE WITH THE FLOUR", False),
+        ('"Teaching" is fun. - Apples\n- Pears', False),
+        ("Yesterday Angela Merkel met the press.", True),  # capitals inside a sentence
+        ("Estonia is cold in winter.", True),  # not a common word
+        ("Kowalski called back.", True),
+        ("David called back.", True),  # a given name
+        ("China is big. Baker called.", True),  # dictionary words that are also names
+        ("Dr. Baker called.", True),  # a title does not end the sentence
+        ("follow up with patricia desrosiers", True),  # no capitals: spaCy reads the words
+        ("Ask McDonald or the USA team.", True),
+        ("", False),
+    ],
+)
+def test_ner_gate(text: str, expected: bool) -> None:
+    assert needs_ner(text) is expected
+
+
+def test_texts_the_gate_skips_hold_no_spacy_person_or_place(detector: PiiDetector) -> None:
+    """spaCy finds no person or place in the sample-corpus texts the gate keeps from it."""
+    texts = _demo_texts()
+    skipped = [text for text in texts if not needs_ner(text)]
+    assert len(skipped) > len(texts) / 2  # the gate does skip most plain reviews and posts
+    names = given_names()
+    found = [
+        (ent.text, ent.label_)
+        for doc in detector._nlp.pipe(skipped)
+        for ent in doc.ents
+        if ent.label_ in {"PERSON", "GPE", "LOC", "FAC"}
+        or (ent.label_ in {"ORG", "NORP"} and ent.text.split()[0].lower() in names)
+    ]
+    assert not found
+
+
+def test_gate_leaves_detection_unchanged(detector: PiiDetector, monkeypatch) -> None:
+    """Skipping spaCy for gated texts gives the spans running it on every text gives."""
+    texts = [text for text, _, _ in CASES] + _demo_texts()
+    gated = detector.detect(texts)
+    monkeypatch.setattr(detector_module, "needs_ner", lambda text: True)
+    assert detector.detect(texts) == gated

@@ -28,6 +28,7 @@ from spacy.tokens import Span
 from filters.pii.addresses import find_addresses
 from filters.pii.config import NER_ENTITIES, PiiConfig
 from filters.pii.names import find_names, given_names, spread_names
+from filters.pii.ner_gate import needs_ner
 from filters.pii.offline import use_bundled_suffix_list
 from filters.pii.patterns import (
     CARD_RECOGNIZER,
@@ -46,6 +47,12 @@ RELABELLED_SCORE = 0.86  # above NER_SCORE, so it wins over a same-span LOCATION
 NER_PIECE_CHARS = 20_000
 _RELABELLED = {"GPE", "LOC", "FAC", "ORG", "NORP"}
 _NER_LABELS = {"PERSON": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION"}
+# What each Presidio recognizer's patterns cannot match without: one search skips its regex
+# passes and result objects on the many texts with no "@" or no run of digits.
+_EMAIL_NEEDS = re.compile("@")
+_IBAN_NEEDS = re.compile("[0-9]{2}")
+_IP_NEEDS = re.compile(r"[0-9]\.|::|[0-9A-Fa-f]:[0-9A-Fa-f]")
+_SSN_NEEDS = re.compile("[0-9]{3}")
 # spaCy components that NER does not need (en_core_web_sm's NER has its own tok2vec).
 _UNNEEDED_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 
@@ -56,13 +63,13 @@ class PiiDetector:
     def __init__(self, config: PiiConfig, nlp: Language | None) -> None:
         self.config = config
         wanted = set(config.entities)
-        self._presidio: list[EntityRecognizer] = [
-            recognizer
-            for recognizer in (
-                EmailRecognizer(),
-                IbanRecognizer(regex_flags=re.DOTALL | re.MULTILINE | re.IGNORECASE),
-                IpRecognizer(),
-                UsSsnRecognizer(),
+        self._presidio: list[tuple[EntityRecognizer, re.Pattern[str]]] = [
+            (recognizer, required)
+            for recognizer, required in (
+                (EmailRecognizer(), _EMAIL_NEEDS),
+                (IbanRecognizer(regex_flags=re.DOTALL | re.MULTILINE | re.IGNORECASE), _IBAN_NEEDS),
+                (IpRecognizer(), _IP_NEEDS),
+                (UsSsnRecognizer(), _SSN_NEEDS),
             )
             if wanted & set(recognizer.supported_entities)
         ]
@@ -86,12 +93,19 @@ class PiiDetector:
         ]
 
     def _entities(self, texts: Sequence[str]) -> list[list[NerEntity]]:
-        """spaCy's entities per text, from one `nlp.pipe` over the batch (long texts in pieces)."""
+        """spaCy's entities per text, from one `nlp.pipe` over the batch (long texts in pieces).
+
+        Only texts that may hold a name or place go through spaCy (`ner_gate.needs_ner`): NER
+        is most of the stage's CPU time and most rows of a typical corpus have no proper noun.
+        """
         found: list[list[NerEntity]] = [[] for _ in texts]
         if self._nlp is None:
             return found
         pieces = [
-            (i, offset, piece) for i, text in enumerate(texts) for offset, piece in _split(text)
+            (i, offset, piece)
+            for i, text in enumerate(texts)
+            if needs_ner(text)
+            for offset, piece in _split(text)
         ]
         docs = self._nlp.pipe((piece for _, _, piece in pieces), batch_size=self.config.batch_size)
         for (i, offset, _), doc in zip(pieces, docs, strict=True):
@@ -104,7 +118,9 @@ class PiiDetector:
             return []
         lowered = text.lower()
         spans: list[PiiSpan] = []
-        for presidio_recognizer in self._presidio:
+        for presidio_recognizer, required in self._presidio:
+            if required.search(text) is None:
+                continue
             for result in presidio_recognizer.analyze(text, self.config.entities, None):
                 score = result.score
                 if score < self.config.score_threshold and has_context(
