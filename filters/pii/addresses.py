@@ -63,6 +63,10 @@ _TYPE_WORDS = (
     r"u\.|út|útja|utca|tee|gade|vej|vei|veg|ulica|sokak|sokağı|cad\.|caddesi|terrasse|allé|"
     r"straße|strasse|gasse|weg|laan|straat|gata|gatan|vägen|väg|tie|katu"
 )
+# Street types after a name that make an anchor without a house number ("Baker Street").
+_STREET = r"(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Boulevard|Blvd\.|Lane|Drive)"
+_SHIP = r"(?:USNS|USNV|USS|USCGC)"
+_CORNER = "corner of"
 _UNIT = r"(?:suite|ste\.|apt\.?|apartment|appt\.?|bldg\.?)"
 _ADDRESS_CONTEXT = (
     "address",
@@ -99,6 +103,13 @@ _ADDRESS_CONTEXT = (
     "directions",
     "zip",
 )
+# Every anchor and weak part needs a digit, except a name before a street type, a street type
+# before a name, a ship's name and "corner of": texts with none of these hold no address.
+_DIGIT = re.compile(r"\d")
+_DIGIT_FREE_ANCHOR_WORDS = re.compile(
+    rf"(?<!\w)(?i:{_STREET})\b|(?<!\w)(?i:{_TYPES_BEFORE})[ \t]|\b(?i:{_SHIP})[ \t]"
+    rf"|(?i:{_CORNER})[ \t]"
+)
 _TRAILING_TYPE = re.compile(r"[ \t]*(?i:street|st\.|st\b|road|avenue|ave\b)")
 _WORD_BEFORE = re.compile(r"(?<![\w'’.-])([\w'’-]+\.?),?[ \t]*\Z")
 _WEAK_REACH = 30  # characters between a weak part and an accepted part of the same address
@@ -111,7 +122,7 @@ def _sources(cased: bool) -> tuple[list[str], list[str]]:
     names = rf"(?:(?:{name}|{_PARTICLE}){_SP}){{0,3}}{name}"
     after = "|".join(t.capitalize() if cased else t for t in _TYPES_AFTER)
     after = rf"(?:{after})\b\.?" if cased else rf"(?i:{after})\b\.?"
-    street = r"(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Boulevard|Blvd\.|Lane|Drive)\b"
+    street = rf"{_STREET}\b"
     if not cased:
         street = rf"(?i:{street})"
     endings = "|".join(f"(?<={e})" for e in _TYPE_ENDINGS.split("|"))
@@ -125,9 +136,9 @@ def _sources(cased: bool) -> tuple[list[str], list[str]]:
         r"(?i:\bp\.?[ ]?o\.?[ ]?box|\bpost(?:office)?[ ]?box|\bpostfach|\bpsc[ ]\d{1,5},?"
         r"|\bunit[ ]\d{1,5},?)[ \t]+(?i:box[ \t]+)?\d{1,6}",
         r"\b(?i:apo|fpo|dpo)[ \t]+(?i:aa|ae|ap)[ \t]+\d{5}\b",
-        rf"\b(?:USNS|USNV|USS|USCGC){_SP}{CAP_WORD}",
+        rf"\b{_SHIP}{_SP}{CAP_WORD}",
         r"(?<=\w),?[ \t]+[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b",
-        rf"(?i:corner of){_SP}(?:{name}|\d+|{_PARTICLE})(?:{_SP}(?:{name}|\d+|{_PARTICLE})){{0,5}}"
+        rf"(?i:{_CORNER}){_SP}(?:{name}|\d+|{_PARTICLE})(?:{_SP}(?:{name}|\d+|{_PARTICLE})){{0,5}}"
         rf"{_SP}and{_SP}(?:{name}|\d+|{_PARTICLE})(?:{_SP}(?:{name}|\d+|{_PARTICLE})){{0,4}}",
     ]
     weak = [
@@ -158,6 +169,8 @@ def find_addresses(
     `places` are spans a NER model called cities or countries: weak parts give them up (an
     address block's "Estonia 62488" becomes a place and a postal code), anchors do not.
     """
+    if _DIGIT.search(text) is None and _DIGIT_FREE_ANCHOR_WORDS.search(text) is None:
+        return []
     cased = not text.islower()
     anchor_re, weak_re = _compiled(cased)
     anchors = [(_extend_left(text, m.start(), cased), m.end()) for m in anchor_re.finditer(text)]

@@ -39,8 +39,9 @@ class RegexRecognizer:
     `group` selects the part of the match that is the entity (e.g. the token after "Bearer").
     A `context` word in the `CONTEXT_WINDOW` characters before a match raises its score by
     `CONTEXT_BOOST` (Presidio's context enhancement), which lifts weak shapes such as a bare
-    digit run over the threshold only after "phone:" or "call". `required_substrings` is a
-    cheap pre-check: the regex runs only on texts that contain one of them.
+    digit run over the threshold only after "phone:" or "call". `required_substrings` and
+    `required` are cheap pre-checks: the regex runs only on texts that contain one of the
+    substrings (lower-cased) and a match of `required` (what the regex cannot match without).
     """
 
     entity_type: str
@@ -50,9 +51,12 @@ class RegexRecognizer:
     validate: Callable[[str], float | None] | None = None
     context: tuple[str, ...] = ()
     required_substrings: tuple[str, ...] = ()
+    required: re.Pattern[str] | None = None
 
     def find(self, text: str, lowered: str) -> Iterable[PiiSpan]:
         if self.required_substrings and not any(s in lowered for s in self.required_substrings):
+            return
+        if self.required is not None and self.required.search(text) is None:
             return
         for match in self.pattern.finditer(text):
             start, end = match.span(self.group)
@@ -234,6 +238,13 @@ SECRET_RECOGNIZERS = (
 )
 
 PHONE_RECOGNIZER = RegexRecognizer(
-    "PHONE_NUMBER", _PHONE, 0.6, validate=_score_phone, context=PHONE_CONTEXT
+    "PHONE_NUMBER",
+    _PHONE,
+    0.6,
+    validate=_score_phone,
+    context=PHONE_CONTEXT,
+    required=re.compile(r"\d"),
 )
-CARD_RECOGNIZER = RegexRecognizer("CREDIT_CARD", _CARD, 0.9, validate=_score_card)
+CARD_RECOGNIZER = RegexRecognizer(
+    "CREDIT_CARD", _CARD, 0.9, validate=_score_card, required=re.compile(r"\d{4}")
+)
