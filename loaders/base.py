@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,7 @@ QUARANTINE_SCHEMA = pa.schema(
 
 # Quarantined raw content is kept for repair, bounded so one huge bad row cannot bloat a version.
 QUARANTINE_TEXT_CHARS = 2000
+QUEUED_BATCHES = 2  # spooled batches waiting for the writer thread, at most
 
 
 @dataclass
@@ -79,11 +82,19 @@ def decode_strict(raw: bytes) -> tuple[str | None, str]:
         return None, f"invalid UTF-8 byte 0x{raw[err.start]:02x} at column {err.start + 1}"
 
 
+class SpoolError(RuntimeError):
+    """The cache file could not be written (e.g. a full disk): the load fails as a whole, since
+    no input file is at fault."""
+
+
 class TableSpool:
     """Writes row batches to Arrow IPC files so a source larger than memory stays on disk.
 
-    Each schema change starts a new part file. `finish` reads the parts back memory-mapped and
-    unlinks the files at once: the mapping keeps the data readable, and nothing is left behind.
+    A background thread does the writing (Arrow releases the GIL for it), so the next block is
+    parsed while the last one is written; the queue holds at most `QUEUED_BATCHES` tables, which
+    keeps memory bounded. Each schema change starts a new part file. `finish` reads the parts
+    back memory-mapped and unlinks the files at once: the mapping keeps the data readable, and
+    nothing is left behind.
     """
 
     def __init__(self, cache_dir: Path | None = None) -> None:
@@ -92,11 +103,51 @@ class TableSpool:
         self._paths: list[Path] = []
         self._writer: ipc.RecordBatchFileWriter | None = None
         self._schema: pa.Schema | None = None
+        self._queue: queue.Queue[pa.Table | None] = queue.Queue(QUEUED_BATCHES)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
+        """Queue a batch; a failed earlier write raises `SpoolError` here and in `finish`."""
+        self._raise_error()
         if table.num_rows == 0:
             return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drain, name="table-spool", daemon=True)
+            self._thread.start()
+        self._queue.put(table)
+        self.rows += table.num_rows
+
+    def finish(self) -> list[pa.Table]:
+        """The written parts, memory-mapped, in write order."""
+        self._stop()
+        self._raise_error()
+        parts = []
+        try:
+            for path in self._paths:
+                parts.append(ipc.open_file(pa.memory_map(str(path))).read_all())
+        finally:
+            self.discard()
+        return parts
+
+    def discard(self) -> None:
+        self._stop()
+        for path in self._paths:
+            path.unlink(missing_ok=True)
+        self._paths = []
+
+    def _drain(self) -> None:
+        while (table := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # keep taking batches so that `write` never blocks on a dead writer
+            try:
+                self._write_now(table)
+            except BaseException as error:  # re-raised in the loading thread
+                self._error = error
+        self._close_part()
+
+    def _write_now(self, table: pa.Table) -> None:
         if self._writer is None or not table.schema.equals(self._schema):
             self._close_part()
             handle, name = tempfile.mkstemp(
@@ -107,24 +158,17 @@ class TableSpool:
             self._writer = ipc.new_file(name, table.schema)
             self._schema = table.schema
         self._writer.write_table(table)
-        self.rows += table.num_rows
 
-    def finish(self) -> list[pa.Table]:
-        """The written parts, memory-mapped, in write order."""
+    def _stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
         self._close_part()
-        parts = []
-        try:
-            for path in self._paths:
-                parts.append(ipc.open_file(pa.memory_map(str(path))).read_all())
-        finally:
-            self.discard()
-        return parts
 
-    def discard(self) -> None:
-        self._close_part()
-        for path in self._paths:
-            path.unlink(missing_ok=True)
-        self._paths = []
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise SpoolError(f"writing the load cache failed: {self._error}") from self._error
 
     def _close_part(self) -> None:
         if self._writer is not None:

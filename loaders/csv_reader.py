@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,6 +158,7 @@ class CsvReader:
         self.delimiter = delimiter or detect_delimiter(self.buf)
         self._boundary = np.zeros(256, dtype=bool)
         self._boundary[[ord(self.delimiter), LF, CR, QUOTE]] = True
+        self._scratch = np.empty(0, dtype=bool)
         try:
             header_block = self._exact(target=1, header=True)
         except BaseException:
@@ -175,8 +176,8 @@ class CsvReader:
                 self._fill(self.block_size)
                 if not self.buf:
                     return
-                cut = self._safe_cut(size)
-                block = self._fast(memoryview(self.buf)[:cut]) if cut else None
+                cut, quotes = self._safe_cut(size)
+                block = self._fast(memoryview(self.buf)[:cut], quotes) if cut else None
                 if block is not None:
                     self.line += block.newlines
                     self.buf = self.buf[cut:]
@@ -198,32 +199,56 @@ class CsvReader:
                     self.buf += b"\n"  # a last row without a newline ends at the end of file
             self.buf += chunk
 
-    def _safe_cut(self, size: int) -> int:
-        """End of the last complete row within `size` bytes, judged by quote parity; 0 if unsure."""
-        end = self.buf.rfind(b"\n", 0, size)
-        quotes = self.buf.count(b'"', 0, end)
-        for _ in range(16):
-            if end < 0:
-                return 0
-            if quotes % 2 == 0:
-                return end + 1
-            previous = self.buf.rfind(b"\n", 0, end)
-            quotes -= self.buf.count(b'"', previous + 1, end)
-            end = previous
-        return 0
+    def _matches(self, data: np.ndarray, byte: int) -> np.ndarray:
+        """`data == byte` in a scratch array reused across blocks: a fresh 32 MB mask per scan
+        costs more in page faults than the comparison itself."""
+        if len(self._scratch) < len(data):
+            self._scratch = np.empty(len(data), dtype=bool)
+        return np.equal(data, byte, out=self._scratch[: len(data)])
 
-    def _fast(self, block: memoryview) -> CsvBlock | None:
+    def _safe_cut(self, size: int) -> tuple[int, np.ndarray]:
+        """End of the last complete row within `size` bytes, judged by quote parity (0 if unsure),
+        and the positions of the quotes before it, which the fast path checks next."""
+        end = self.buf.rfind(b"\n", 0, size)
+        if end < 0:
+            return 0, np.zeros(0, np.int64)
+        data = np.frombuffer(self.buf, np.uint8, count=end)
+        quoted = self.buf.find(b'"', 0, end) >= 0
+        quotes = np.flatnonzero(self._matches(data, QUOTE)) if quoted else np.zeros(0, np.int64)
+        for _ in range(16):
+            count = int(np.searchsorted(quotes, end))
+            if count % 2 == 0:
+                return end + 1, quotes[:count]
+            end = self.buf.rfind(b"\n", 0, end)
+            if end < 0:
+                break
+        return 0, np.zeros(0, np.int64)
+
+    def _fast(self, block: memoryview, quotes: np.ndarray) -> CsvBlock | None:
         """Parse a block with pyarrow, or None when the block needs the exact path."""
         data = np.frombuffer(block, np.uint8)
-        quotes = np.flatnonzero(data == QUOTE)
         if len(quotes) and self._mid_field_quote(data, quotes):
             return None
-        newlines = np.flatnonzero(data == LF)
-        if len(newlines) and np.diff(newlines, prepend=-1).max() > self.max_line:
+        if len(block) > self.max_line and self._longest_line(data) > self.max_line:
             return None  # an over-long line: the exact path quarantines it
-        # A newline ends a row when an even number of quotes precedes it (else it is inside a
-        # quoted value); with no quote mid-field, that is exactly how both parsers read it.
-        row_ends = np.flatnonzero(np.searchsorted(quotes, newlines) % 2 == 0)
+        if self._bare_cr(data):
+            return None  # a lone \r ends a line for both parsers; the exact path numbers it
+        newlines = int(np.count_nonzero(self._matches(data, LF)))
+        table = self._parse(block, newlines_in_values=len(quotes) > 0)
+        if table is None:
+            return None
+        # Every newline either ends a row or sits inside a value; anything else is a blank line
+        # that pyarrow skipped without a trace, and the exact path must count it.
+        inner = _inner_newlines(table, self._matches)
+        if newlines != table.num_rows + int(inner.sum()):
+            return None
+        lines_before = np.arange(table.num_rows, dtype=np.int64)
+        if inner.any():
+            lines_before += np.concatenate(([0], np.cumsum(inner[:-1], dtype=np.int64)))
+        return CsvBlock(table, self.line + lines_before, newlines=newlines)
+
+    def _parse(self, block: memoryview, newlines_in_values: bool) -> pa.Table | None:
+        """The block's rows as string columns, or None on any bad row, byte or quote."""
         problems: list[object] = []
 
         def invalid_row(row: object) -> str:
@@ -238,7 +263,7 @@ class CsvReader:
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.delimiter,
-                    newlines_in_values=len(row_ends) != len(newlines),
+                    newlines_in_values=newlines_in_values,
                     invalid_row_handler=invalid_row,
                 ),
                 convert_options=pacsv.ConvertOptions(
@@ -249,10 +274,18 @@ class CsvReader:
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None  # invalid UTF-8 or a parse error: the exact path names the line
-        if problems or table.num_rows != len(row_ends):
-            return None  # bad rows, or blank lines that pyarrow skipped without a trace
-        starts = np.concatenate(([0], row_ends[:-1] + 1)).astype(np.int64)
-        return CsvBlock(table, self.line + starts, newlines=len(newlines))
+        return None if problems else table
+
+    def _longest_line(self, data: np.ndarray) -> int:
+        newlines = np.flatnonzero(self._matches(data, LF))
+        return int(np.diff(newlines, prepend=-1).max()) if len(newlines) else len(data)
+
+    def _bare_cr(self, data: np.ndarray) -> bool:
+        """A \r not followed by \n (blocks end with \n, so every \r has a next byte)."""
+        if self.buf.find(b"\r", 0, len(data)) < 0:
+            return False
+        returns = np.flatnonzero(self._matches(data, CR))
+        return bool(np.any(data[returns + 1] != LF))
 
     def _drop_line(self, start: int) -> tuple[int, str]:
         """Remove the over-long line at `start` from the buffer, reading past its end in
@@ -273,6 +306,14 @@ class CsvReader:
         self.eof = True
         return length, head
 
+    def _line_end(self, start: int) -> int:
+        """Index of the byte ending the line at `start`: a \\n, or a \\r not followed by \\n
+        (old Mac files; Python's csv and pyarrow both end a row there, so counting it keeps the
+        header and line numbers right); -1 when the line's end is not in the buffer yet."""
+        end = self.buf.find(b"\n", start)
+        cr = self.buf.find(b"\r", start, (end if end >= 0 else len(self.buf)) - 1)
+        return cr if cr >= 0 else end
+
     def _mid_field_quote(self, data: np.ndarray, quotes: np.ndarray) -> bool:
         """A quote with a non-boundary byte on both sides (`"a"b`): Python's strict csv rejects
         it and pyarrow does not, so such blocks take the exact path."""
@@ -292,10 +333,10 @@ class CsvReader:
         def decoded_lines() -> Iterator[str]:
             nonlocal consumed, lines_seen
             while True:
-                end = self.buf.find(b"\n", consumed)
+                end = self._line_end(consumed)
                 while end < 0 and not self.eof and len(self.buf) - consumed <= self.max_line:
                     self._fill(len(self.buf) + self.block_size)
-                    end = self.buf.find(b"\n", consumed)
+                    end = self._line_end(consumed)
                 number = self.line + lines_seen
                 if (end < 0 and not self.eof) or end + 1 - consumed > self.max_line:
                     if header:
@@ -369,6 +410,31 @@ class CsvReader:
             }
         )
         return CsvBlock(table, np.array(row_lines, np.int64), problems, fast=False)
+
+
+def _inner_newlines(
+    table: pa.Table, matches: Callable[[np.ndarray, int], np.ndarray]
+) -> np.ndarray:
+    """Newlines inside each row's values, counted in the parsed string buffers (a newline in a
+    quoted value survives parsing as itself), so row line numbers need no scan of the block."""
+    counts = np.zeros(table.num_rows, np.int64)
+    for column in table.columns:
+        start = 0
+        for chunk in column.chunks:
+            _, offsets_buffer, data_buffer = chunk.buffers()
+            if data_buffer is None:
+                start += len(chunk)
+                continue
+            offsets = np.frombuffer(offsets_buffer, np.int32)[
+                chunk.offset : chunk.offset + len(chunk) + 1
+            ]
+            values = np.frombuffer(data_buffer, np.uint8)[offsets[0] : offsets[-1]]
+            mask = matches(values, LF)
+            if mask.any():
+                rows = np.searchsorted(offsets, np.flatnonzero(mask) + offsets[0], "right") - 1
+                counts[start : start + len(chunk)] += np.bincount(rows, minlength=len(chunk))
+            start += len(chunk)
+    return counts
 
 
 def _unique_names(row: list[str]) -> list[str]:

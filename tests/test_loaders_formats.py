@@ -16,6 +16,7 @@ import pytest
 import zstandard
 
 from loaders import SourceConfig, load_source, load_sources
+from loaders.base import content_id
 from loaders.csv_reader import CsvReader
 
 
@@ -88,6 +89,39 @@ def test_clean_blocks_take_the_fast_path_and_dirty_ones_the_exact_path(tmp_path)
     assert any(b.fast for b in blocks) and any(not b.fast for b in blocks)
     lines = [int(n) for b in blocks for n in b.lines]
     assert lines[0] == 2 and lines[-1] == 20003  # the blank lines are counted, not rows
+
+
+def test_fast_path_numbers_rows_with_multi_line_values_exactly(tmp_path):
+    """Line numbers on the fast path come from the newlines inside parsed values; LF and CRLF
+    inside quotes, CRLF row ends and rows without quotes all have to add up."""
+    rng = random.Random(11)
+    out, expected, line = [b"id,body\r\n"], [], 2
+    for i in range(20000):
+        inner = rng.choice(["", "\n", "\r\n", "\n\n"])
+        text = f"row {i}{inner}tail, {i}" if inner or i % 2 else f"row {i}"
+        cell = f'"{text}"' if inner or i % 2 else text
+        row_end = rng.choice(["\n", "\r\n"])
+        out.append(f"{i},{cell}{row_end}".encode())
+        expected.append((str(i), text, line))
+        line += 1 + text.count("\n")
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"".join(out))
+    blocks = list(CsvReader(path, None, "utf-8", 65536).blocks())
+    assert len(blocks) > 5 and all(b.fast for b in blocks)
+    got = [
+        (row["id"], row["body"], int(n))
+        for b in blocks
+        for row, n in zip(b.table.to_pylist(), b.lines, strict=True)
+    ]
+    assert got == expected
+
+
+def test_content_ids_are_the_sha256_of_source_name_and_text(tmp_path):
+    data = b"id,body\n,first\nkept,second\n,third\n"
+    _, rows, _ = load(tmp_path, "c.csv", data, text="body", id="id")
+    assert [r["id"] for r in rows] == [content_id("c", "first"), "kept", content_id("c", "third")]
+    _, rows, _ = load(tmp_path, "d.csv", data, text="body")
+    assert [r["id"] for r in rows] == [content_id("d", t) for t in ("first", "second", "third")]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
