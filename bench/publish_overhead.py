@@ -204,8 +204,13 @@ def main() -> None:
                 "command": " ".join(["python", "bench/publish_overhead.py", *sys.argv[1:]]),
                 "figures": figures,
                 "notes": (
-                    f"Medians of {args.repeats} interleaved runs on a shared 2-core machine; "
-                    "wall time there varies with other people's load, CPU time much less. "
+                    f"Medians of {args.repeats} interleaved runs (load average in the figures); "
+                    "wall time varies with other people's load, CPU time much less. CPU time "
+                    "counts every thread: sha256 (computed in a writer thread as the Parquet "
+                    "bytes are produced) and the row counting (a thread during the write) cost "
+                    "CPU but run beside the encoding when a core is free, so wall overhead on a "
+                    "quiet machine is below CPU overhead; sha256 alone is about 8% of the "
+                    "encoding's CPU. "
                     "publish_first: a first version (no parent), against parquet_only. "
                     "publish_growth: a version over a parent with 2% new rows (counts rows "
                     "added/removed per split), against parquet_only_growth (the same grown "
