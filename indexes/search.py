@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from indexes.build import apply_params
+from indexes.build import apply_params, mmap_flags
 from indexes.config import IndexConfig
 from indexes.embed import Embedder
 from indexes.version import read_rows, split_files
@@ -77,7 +77,7 @@ class RetrievalIndex:
         if not check_against_manifest(version_dir, loaded):
             LOG.warning("%s has no manifest.json: its files are not verified", version_dir.name)
         info = json.loads((index_dir / "config.json").read_text())
-        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        flags = mmap_flags(info.get("factory", "")) if mmap else 0
         try:
             index = faiss.read_index(str(index_dir / "faiss.index"), flags)
         except RuntimeError:

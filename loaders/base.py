@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import queue
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -30,6 +33,7 @@ QUARANTINE_SCHEMA = pa.schema(
 
 # Quarantined raw content is kept for repair, bounded so one huge bad row cannot bloat a version.
 QUARANTINE_TEXT_CHARS = 2000
+T = TypeVar("T")
 QUEUED_BATCHES = 2  # spooled batches waiting for the writer thread, at most
 
 
@@ -80,6 +84,46 @@ def decode_strict(raw: bytes) -> tuple[str | None, str]:
         return raw.decode("utf-8-sig"), ""
     except UnicodeDecodeError as err:
         return None, f"invalid UTF-8 byte 0x{raw[err.start]:02x} at column {err.start + 1}"
+
+
+def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """`items`, produced by a background thread at most `depth` ahead of the consumer.
+
+    The CSV reader's parse (pyarrow and numpy release the GIL) then runs beside the caller's
+    per-block work and spool writes. Items and any exception arrive in order; when the
+    consumer stops early, the producer stops at its next item and closes `items`.
+    """
+    handoff: queue.Queue[tuple[bool, Any]] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                handoff.put((True, item))
+            handoff.put((False, None))
+        except BaseException as error:  # re-raised in the consumer, in order
+            handoff.put((False, error))
+        finally:
+            getattr(items, "close", lambda: None)()
+
+    thread = threading.Thread(target=produce, name="prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = handoff.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                handoff.get(timeout=0.05)
+        thread.join()
 
 
 class SpoolError(RuntimeError):

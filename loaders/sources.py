@@ -30,6 +30,7 @@ from loaders.base import (
     QuarantineLog,
     TableSpool,
     content_id,
+    prefetch,
     unify_tables,
 )
 from loaders.csv_reader import CsvReader
@@ -279,7 +280,7 @@ def _columnar_blocks(
     if fmt in ("csv", "tsv"):
         delimiter = source.delimiter or ("\t" if fmt == "tsv" else None)
         reader = CsvReader(path, delimiter, source.encoding, source.block_bytes, source.limits)
-        for block in reader.blocks():
+        for block in prefetch(reader.blocks()):
             yield block.table, block.lines, block.problems
         return
     start = 1
