@@ -167,9 +167,6 @@ class OnnxEncoder:
 
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        threads = os.environ.get("CURATE_ONNX_THREADS")
-        if threads:
-            options.intra_op_num_threads = int(threads)
         self.model = model
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.inputs = [item.name for item in self.session.get_inputs()]
@@ -235,6 +232,8 @@ def load_encoder(
     max_seq_length: int | None,
 ) -> Encoder:
     """The encoder for `backend`, exporting or distilling it into `store` the first time."""
+    if backend not in BACKENDS:
+        raise ValueError(f"index.backend: unknown backend {backend!r}")
     if backend == "model2vec":
         target = store_dir(store, model, backend)
         ensure_exported(target, lambda tmp: distill_static(model_path, tmp, DEFAULT_TOKEN_REMOVE))
@@ -246,8 +245,6 @@ def load_encoder(
         loaded.max_seq_length = max_seq_length
     if backend == "torch":
         return TorchEncoder(loaded)
-    if backend not in BACKENDS:
-        raise ValueError(f"index.backend: unknown backend {backend!r}")
     quantize = backend == "onnx-int8"
     target = store_dir(store, model, backend)
     ensure_exported(target, lambda tmp: export_onnx(loaded, tmp, quantize))
