@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -29,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indexes import IndexConfig, build_index, write_index
-from indexes.build import apply_params
+from indexes.build import apply_params, mmap_flags
 
 RESULTS = Path(__file__).resolve().parent / "results" / "index_scale.json"
 NOISE_SCALE = 9.0  # noise norm about equal to the centre norm: a row's cosine to its centre ~0.7
@@ -74,10 +75,19 @@ def single_query_latencies_ms(index: faiss.Index, queries: np.ndarray, k: int) -
     return times
 
 
+def cpu_ms_per_query(index: faiss.Index, queries: np.ndarray, k: int) -> float:
+    """Process CPU time per single-query search: less sensitive than wall time to other jobs."""
+    start = time.process_time()
+    single_query_latencies_ms(index, queries, k)
+    return (time.process_time() - start) * 1000 / len(queries)
+
+
 def knob_sweep(index: faiss.Index, queries: np.ndarray, truth: np.ndarray, k: int) -> list:
-    """recall@10 and single-query p50 at several nprobe/efSearch values: the trade-off curve."""
+    """recall@10 and single-query p50 at several nprobe/efSearch/k_factor values."""
     ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None:
+    if isinstance(index, faiss.IndexRefine) and ivf is None:
+        knob, values = "k_factor_rf", [1, 4, 16, 64, 256]
+    elif ivf is not None:
         knob, values = "nprobe", [v for v in (4, 16, 64, 256, 1024, 2048) if v < ivf.nlist]
         values.append(ivf.nlist)
     elif isinstance(index, faiss.IndexHNSW):
@@ -123,6 +133,7 @@ def run_one(kind: str, rows: int, dim: int, queries_count: int, budget_mb: int) 
     apply_params(index, info["params"])
     single_query_latencies_ms(index, queries[:50], k)  # warm-up
     runs = [single_query_latencies_ms(index, queries, k) for _ in range(3)]
+    cpu_ms = cpu_ms_per_query(index, queries, k)
     p50s = [statistics.median(run) for run in runs]
     p99s = [float(np.percentile(run, 99)) for run in runs]
 
@@ -134,7 +145,7 @@ def run_one(kind: str, rows: int, dim: int, queries_count: int, budget_mb: int) 
         ids = pa.table({"id": pa.array(np.arange(rows).astype(str))})
         write_index(Path(tmp), index, ids, info)
         del index
-        mapped = faiss.read_index(str(Path(tmp) / "faiss.index"), faiss.IO_FLAG_MMAP)
+        mapped = faiss.read_index(str(Path(tmp) / "faiss.index"), mmap_flags(info["factory"]))
         apply_params(mapped, info["params"])
         mapped_found = mapped.search(queries, k)[1]
         single_query_latencies_ms(mapped, queries[:50], k)
@@ -147,6 +158,8 @@ def run_one(kind: str, rows: int, dim: int, queries_count: int, budget_mb: int) 
         "recall_at_10": round(recall_at(found, truth, k), 4),
         "recall_at_10_mmap": round(recall_at(mapped_found, truth, k), 4),
         "tuned_recall_at_10": info["tuned_recall_at_10"],
+        "auto_candidates": info.get("auto_candidates", []),
+        "cpu_ms_per_query": round(cpu_ms, 3),
         "p50_ms": round(statistics.median(p50s), 3),
         "p99_ms": round(statistics.median(p99s), 3),
         "p50_ms_mmap": round(mapped_p50, 3),
@@ -157,6 +170,7 @@ def run_one(kind: str, rows: int, dim: int, queries_count: int, budget_mb: int) 
         "index_file_mib": round(file_mib),
         "peak_rss_mib_data": round(rss_data),
         "peak_rss_mib": round(rss_built),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -207,8 +221,12 @@ def main() -> None:
                     "indexes.build_index; recall@10 is against exact IndexFlatIP on "
                     f"{args.queries} held-out queries; latency is one query per call, p50/p99 "
                     "median of 3 runs; peak RSS is ru_maxrss of the per-data-set process "
-                    "(includes vectors, queries and ground truth). `sweep`: recall@10 and p50 (100 "
-                    "queries) at other nprobe/efSearch values. 2 CPU cores shared with "
+                    "(includes vectors, queries and ground truth; auto holds both candidates at "
+                    "once). `sweep`: recall@10 and p50 (100 queries) at other "
+                    "nprobe/efSearch/k_factor_rf values; `auto_candidates`: "
+                    "each candidate auto built, its tuned params, held-out recall and bytes read "
+                    "a query (the cheapest reaching the target is kept); cpu_ms_per_query: "
+                    "process CPU time a single-query search. 2 CPU cores shared with "
                     "other engineers' jobs, so times are upper bounds."
                 ),
             },
