@@ -1,11 +1,12 @@
-"""CSV/TSV at any size: pyarrow parses clean blocks, Python's csv module parses the rest exactly.
+r"""CSV/TSV at any size: pyarrow parses clean blocks, Python's csv module parses the rest exactly.
 
 The file is cut into blocks at row boundaries (a newline after an even number of quotes). A
 block is parsed by `pyarrow.csv` when it is provably clean: every row has the header's field
-count, every byte is valid UTF-8, no quote sits mid-field, and the newlines add up (no blank
-lines). Row line numbers then follow from the newlines inside each row. Any other block goes
-through the per-line Python path, which names the exact line and reason of each bad row, so
-the fast path never changes what is read, only how quickly.
+count, every byte is valid UTF-8, no quote sits mid-field, no \r stands alone, and the
+newlines add up (each ends a row or sits inside a parsed value: no blank lines). Row line
+numbers then follow from the newlines inside each row's values. Any other block goes through
+the per-line Python path, which names the exact line and reason of each bad row, so the fast
+path never changes what is read, only how quickly.
 """
 
 from __future__ import annotations
@@ -200,8 +201,8 @@ class CsvReader:
             self.buf += chunk
 
     def _matches(self, data: np.ndarray, byte: int) -> np.ndarray:
-        """`data == byte` in a scratch array reused across blocks: a fresh 32 MB mask per scan
-        costs more in page faults than the comparison itself."""
+        """`data == byte` in a scratch array reused across blocks: a fresh block-sized mask per
+        scan costs more in page faults than the comparison itself."""
         if len(self._scratch) < len(data):
             self._scratch = np.empty(len(data), dtype=bool)
         return np.equal(data, byte, out=self._scratch[: len(data)])
@@ -281,7 +282,7 @@ class CsvReader:
         return int(np.diff(newlines, prepend=-1).max()) if len(newlines) else len(data)
 
     def _bare_cr(self, data: np.ndarray) -> bool:
-        """A \r not followed by \n (blocks end with \n, so every \r has a next byte)."""
+        """A \\r not followed by \\n (blocks end with \\n, so every \\r has a next byte)."""
         if self.buf.find(b"\r", 0, len(data)) < 0:
             return False
         returns = np.flatnonzero(self._matches(data, CR))
