@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from indexes import IndexConfig, build_index, choose_factory, write_index
-from indexes.build import apply_params, auto_candidates, mmap_flags
+from indexes.build import FAST_SCAN_IMPLEM, apply_params, auto_candidates, mmap_flags
 
 
 def clustered(rows: int, dim: int = 32, clusters: int = 50, seed: int = 0) -> np.ndarray:
@@ -147,6 +147,7 @@ def test_loads_memory_mapped_with_the_same_results(tmp_path: Path, kind: str) ->
     )
     if kind != "ivf":  # the exact vectors for re-ranking stay in the file
         assert info["params"]["k_factor_rf"] > 1
+        assert faiss.downcast_index(mapped.base_index).implem == FAST_SCAN_IMPLEM
         assert not faiss.downcast_index(mapped.refine_index).codes.is_owned
     saved = pa.parquet.read_table(tmp_path / "ids.parquet")
     assert saved.column_names == ["id", "split", "source", "source_name", "license"]
