@@ -35,7 +35,7 @@ _LETTER = re.compile(LETTER)
 # Spaces, quotes, brackets and bullets between a word and what ends the sentence before it.
 _LEAD = re.compile(r"[\s\"'“‘”’()\[\]*•#>-]*\Z")
 _LEAD_REACH = 16
-_SENTENCE_END = frozenset(".!?:;…\n")
+_SENTENCE_END = frozenset(".!?:;…")
 _TITLE = re.compile(
     r"(?i:(?<![\w.])(?:mr|mrs|ms|mx|dr|prof|st|mt|ft|jr|sr|rev|fr|gen|col|capt|lt|sgt|gov|sen"
     r"|rep|hon|sra?)\Z)"
