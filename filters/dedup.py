@@ -68,6 +68,13 @@ class SemanticDedupConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cosine: float = Field(0.95, gt=0.0, le=1.0)
+    exact_max_rows: int = Field(
+        20_000, ge=0, description="exact pair search up to this many rows, IVF above (linear time)"
+    )
+    nprobe: int = Field(
+        8, ge=1, description="IVF: inverted lists searched per row (more: fewer missed pairs)"
+    )
+    seed: int = Field(0, description="IVF: seed that draws the list centres")
 
 
 class DedupConfig(BaseModel):
@@ -434,30 +441,55 @@ def deduplicate(table: pa.Table, config: DedupConfig) -> StageResult:
     return StageResult(kept=kept, removed=removed, stats=stats)
 
 
-def semantic_pairs(
-    embeddings: np.ndarray, cosine: float, query_batch: int = 4096
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (i < j) whose embeddings' inner product (cosine, rows L2-normalised) exceeds `cosine`.
-
-    Exact search (FAISS flat inner product), queried in batches so memory stays bounded.
-    """
-    vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
-    index = faiss.IndexFlatIP(vectors.shape[1])
+def _pair_index(vectors: np.ndarray, config: SemanticDedupConfig) -> faiss.Index:
+    """Exact inner-product index for small sets. Above `exact_max_rows`, where exact all-pairs
+    search grows with n², an IVF index whose 4·sqrt(n) lists are centred on rows drawn with the
+    seed (no k-means: near copies at cosine ≥ 0.9 fall in the same or a neighbouring list
+    whatever the centres, and training would cost more than the search)."""
+    n, dim = vectors.shape
+    if n <= config.exact_max_rows:
+        index = faiss.IndexFlatIP(dim)
+        index.add(vectors)
+        return index
+    lists = int(4 * np.sqrt(n))
+    centres = np.random.default_rng(config.seed).choice(n, lists, replace=False)
+    quantizer = faiss.IndexFlatIP(dim)
+    quantizer.add(vectors[np.sort(centres)])
+    index = faiss.IndexIVFFlat(quantizer, dim, lists, faiss.METRIC_INNER_PRODUCT)
+    index.is_trained = True
+    index.nprobe = min(config.nprobe, lists)
     index.add(vectors)
+    return index
+
+
+def semantic_pairs(
+    embeddings: np.ndarray, config: SemanticDedupConfig, query_batch: int = 4096
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i < j) whose embeddings' inner product (cosine, rows L2-normalised) exceeds
+    `config.cosine`, queried in batches so memory stays bounded."""
+    vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
+    index = _pair_index(vectors, config)
     lefts, rights, sims = [], [], []
     for first in range(0, len(vectors), query_batch):
         limits, scores, neighbours = index.range_search(
-            vectors[first : first + query_batch], cosine
+            vectors[first : first + query_batch], config.cosine
         )
         query = first + np.repeat(np.arange(len(limits) - 1), np.diff(limits.astype(np.int64)))
-        later = neighbours > query  # each pair once, never a row with itself
-        lefts.append(query[later])
-        rights.append(neighbours[later].astype(np.int64))
-        sims.append(scores[later].astype(np.float64))
+        neighbours = neighbours.astype(np.int64)
+        other = neighbours != query  # never a row with itself
+        lefts.append(np.minimum(query, neighbours)[other])
+        rights.append(np.maximum(query, neighbours)[other])
+        sims.append(scores[other].astype(np.float64))
     if not lefts:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0, dtype=np.float64)
-    return np.concatenate(lefts), np.concatenate(rights), np.concatenate(sims)
+    # a pair is found from either side or both (IVF may miss one): keep each once, in order
+    left, right, sim = np.concatenate(lefts), np.concatenate(rights), np.concatenate(sims)
+    order = np.lexsort((right, left))
+    left, right, sim = left[order], right[order], sim[order]
+    first_of_pair = np.ones(len(left), dtype=bool)
+    first_of_pair[1:] = (left[1:] != left[:-1]) | (right[1:] != right[:-1])
+    return left[first_of_pair], right[first_of_pair], sim[first_of_pair]
 
 
 def semantic_dedup(
@@ -474,7 +506,7 @@ def semantic_dedup(
     if embeddings.shape[0] != table.num_rows:
         raise ValueError(f"embeddings: {embeddings.shape[0]} rows for a table of {table.num_rows}")
     ids = table["id"].to_pylist()
-    left, right, similarity = semantic_pairs(embeddings, config.cosine)
+    left, right, similarity = semantic_pairs(embeddings, config)
     duplicate_of, similarity_to_survivor = greedy_survivors(
         keep_rank(table, keep), left, right, similarity
     )

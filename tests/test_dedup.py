@@ -18,6 +18,7 @@ from filters.dedup import (
     lsh_bands,
     minhash_signatures,
     semantic_dedup,
+    semantic_pairs,
 )
 
 WORDS = [f"w{i}" for i in range(3000)]
@@ -173,6 +174,22 @@ def test_semantic_dedup_removes_close_embeddings_with_keep_policy() -> None:
     assert all(float(d.split()[1]) > 0.95 for d in result.removed["detail"].to_pylist())
     preferred = semantic_dedup(table, embeddings, SemanticDedupConfig(), keep=["curated"])
     assert preferred.removed["id"].to_pylist() == ["row1", "row4"]
+
+
+def test_semantic_pairs_on_ivf_match_exact_search_for_close_copies() -> None:
+    """Above `exact_max_rows` the IVF search must still find planted near copies, each once."""
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(20, 48))
+    base = centres[rng.integers(0, 20, 3000)] * 0.4 + rng.normal(size=(3000, 48))
+    copies = rng.choice(3000, 40, replace=False)
+    vectors = unit_rows(np.vstack((base, base[copies] + rng.normal(scale=0.02, size=(40, 48)))))
+    exact = semantic_pairs(vectors, SemanticDedupConfig())
+    ivf = semantic_pairs(vectors, SemanticDedupConfig(exact_max_rows=100))
+    assert len(exact[0]) >= 40
+    assert set(zip(ivf[0].tolist(), ivf[1].tolist(), strict=True)) == set(
+        zip(exact[0].tolist(), exact[1].tolist(), strict=True)
+    )
+    assert (ivf[0] < ivf[1]).all() and len(set(zip(ivf[0], ivf[1], strict=True))) == len(ivf[0])
 
 
 def test_semantic_dedup_rejects_misaligned_embeddings() -> None:
