@@ -23,7 +23,6 @@ import json
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -94,13 +93,20 @@ def stage_in_fresh_process(script: Path, rows: int) -> dict[str, list[float]]:
 
 def baseline_tree(rev: str, into: Path) -> Path:
     """`filters/` and `examples/data` of `rev` with this bench's scripts; returns the script."""
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", rev, "filters", "examples/data"],
+    listing = subprocess.run(
+        ["git", "-C", str(REPO), "ls-tree", "-r", "--name-only", rev, "filters", "examples/data"],
         check=True,
         capture_output=True,
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
+        text=True,
+    ).stdout.split()
+    for name in listing:
+        target = into / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(
+            subprocess.run(
+                ["git", "-C", str(REPO), "show", f"{rev}:{name}"], check=True, capture_output=True
+            ).stdout
+        )
     (into / "bench").mkdir()
     for name in ("pii_speed.py", "pii_eval.py"):
         (into / "bench" / name).write_bytes((REPO / "bench" / name).read_bytes())
