@@ -7,6 +7,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 # grouping gives the same value: shard means carry ~1e-8 rounding error.
 MEAN_DIGITS = 6
 WEIGHTED_MEANS = {"score_mean": "scored"}
+MIN_TARGET_ROWS = 64
 
 
 class RunnerConfig(BaseModel):
@@ -37,9 +39,11 @@ class RunnerConfig(BaseModel):
     n_workers: int = Field(
         2,
         ge=1,
-        description="threads, or LocalCluster workers without address; shard counts are multiples",
+        description="threads, or LocalCluster workers without address; each gets several shards",
     )
-    shard_rows: int = Field(5000, ge=1, description="most rows in a shard of the per-row stages")
+    shard_rows: int = Field(
+        5000, ge=1, description="rows per shard of the per-row stages (a quarter to twice this)"
+    )
 
 
 def build_task_runner(config: RunnerConfig) -> TaskRunner:
@@ -64,28 +68,42 @@ def build_task_runner(config: RunnerConfig) -> TaskRunner:
 
 
 def row_blocks(table: pa.Table, shard_rows: int, workers: int = 1) -> list[pa.Table]:
-    """Consecutive blocks of at most `shard_rows` rows, as many as a multiple of `workers` (when
-    there are enough rows) and of sizes differing by at most one row (one empty block for an
-    empty table).
+    """Consecutive blocks cut where the content says, so that a rerun after new rows arrive
+    finds most blocks unchanged and takes their stage results from the cache.
 
-    Equal blocks in a multiple of the worker count give every worker the same share: cut at
-    `shard_rows`, 5,000 rows would be one shard that leaves a second worker idle, and 12,000
-    rows would be 5,000 + 5,000 + 2,000, one worker doing 7,000. Blocks are compact copies: a
-    pickled Arrow slice carries its parent's whole buffers, which would send every shard the
-    full table when tasks run on other processes."""
+    A block ends after a row whose id hashes to 0 modulo the target size (content-defined
+    chunking, as in rsync or restic): rows added or removed in one place move only the block
+    boundaries next to them, whereas cutting at fixed offsets would shift every later block.
+    Blocks hold a quarter to twice the target. The target is `shard_rows`, halved (down to
+    MIN_TARGET_ROWS) while the table would give fewer than four blocks per worker, so that every
+    worker gets a share. Blocks are compact copies: a pickled Arrow slice carries its parent's
+    whole buffers, which would send every shard the full table when tasks run on other
+    processes. An empty table is one empty block."""
     rows = table.num_rows
-    count = min(rows, _ceil_div(_ceil_div(rows, shard_rows), workers) * workers)
-    if count <= 1:
+    target = shard_rows
+    while target > MIN_TARGET_ROWS and rows < 4 * workers * target:
+        target //= 2
+    if rows <= target:
         return [table]
-    bounds = [index * rows // count for index in range(count + 1)]
+    ids = np.asarray(table["id"].to_pylist(), dtype=object)
+    natural = np.flatnonzero(pd.util.hash_array(ids) % np.uint64(target) == 0) + 1
+    bounds = block_bounds(natural.tolist(), rows, least=max(1, target // 4), most=2 * target)
     return [
         table.slice(start, end - start).take(np.arange(end - start))
         for start, end in pairwise(bounds)
     ]
 
 
-def _ceil_div(numerator: int, denominator: int) -> int:
-    return -(-numerator // denominator)
+def block_bounds(natural_ends: list[int], rows: int, least: int, most: int) -> list[int]:
+    """Block boundaries from 0 to `rows`: each natural end that leaves at least `least` rows
+    since the last boundary, plus forced cuts wherever a block would exceed `most`."""
+    bounds = [0]
+    for end in [*natural_ends, rows]:
+        while end - bounds[-1] > most:
+            bounds.append(bounds[-1] + most)
+        if end - bounds[-1] >= least or (end == rows and end > bounds[-1]):
+            bounds.append(end)
+    return bounds
 
 
 def concat(tables: list[pa.Table]) -> pa.Table:
