@@ -64,12 +64,16 @@ def clause(rng: random.Random) -> str:
 
 
 def vary(rng: random.Random, text: str) -> str:
-    """Replace about a quarter of the words: the templates alone would make most rows near
-    duplicates of each other, unlike a real corpus."""
+    """Replace about a quarter of the words (keeping capitals and punctuation): the templates
+    alone would make most rows near duplicates of each other, unlike a real corpus."""
     words = text.split(" ")
-    for i in range(len(words)):
+    for i, word in enumerate(words):
         if rng.random() < VARIED_WORDS:
-            words[i] = rng.choice(CLAUSE_WORDS)
+            core = word.rstrip(".,!?:;")
+            replacement = rng.choice(CLAUSE_WORDS)
+            if core[:1].isupper():
+                replacement = replacement.capitalize()
+            words[i] = replacement + word[len(core) :]
     return " ".join(words)
 
 
@@ -289,8 +293,9 @@ def main() -> int:
             f"{POSTS_PER_FILE:,}-row files, 2% saved HTML articles) from the demo generator's "
             "templates with a quarter of the words replaced and a random clause per row, "
             "~3% with PII, ~1% toxic, ~1% exact duplicates, 0.1% malformed. "
-            "run_over_embed_alone = first run's wall time / the time to embed the published texts alone (same model and settings, no cache, model load "
-            "and imports included), each in its own process. The second run follows "
+            "run_over_embed_alone = first run's wall time / the time to embed the published "
+            "texts alone (same model and settings, no cache, model load and imports included), "
+            "each in its own process. The second run follows "
             f"{args.growth:.0%} new rows arriving as a new posts file. Peak RSS is polled (0.2 s) "
             "over the run's process tree. Recipe: recipes/demo.yaml with the generated paths."
         ),
