@@ -85,8 +85,8 @@ def cpu_ms_per_query(index: faiss.Index, queries: np.ndarray, k: int) -> float:
 def one_thread_p50_ms(index: faiss.Index, queries: np.ndarray, k: int) -> float:
     """Single-query p50 with one OpenMP thread (a query per core, the other core free).
 
-    On the 1M fast-scan refine index two threads took 8.0 ms a query against 3.6 ms for one
-    (load ~3.6), so both are reported.
+    With RFlat re-ranking (IndexRefineFlat) two threads took 8.0 ms a query at 1M against
+    3.6 ms for one; auto now uses Refine(Flat), which does not have that penalty.
     """
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
@@ -206,7 +206,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     figures: dict[str, object] = {}
-    header = f"{'data':<10} {'factory':<16} {'params':<14} {'recall@10':>9} {'p50 ms':>7} "
+    header = f"{'data':<10} {'factory':<22} {'params':<14} {'recall@10':>9} {'p50 ms':>7} "
     header += f"{'p99 ms':>7} {'mmap p50':>8} {'exact p50':>9} {'build s':>7} {'RSS MiB':>7}"
     print(f"n={args.n:,} dim={args.dim} queries={args.queries} budget={args.memory_budget_mb} MiB")
     print(header)
@@ -218,7 +218,7 @@ def main() -> None:
         result = json.loads(output.strip().splitlines()[-1])
         params = ",".join(f"{k}={v}" for k, v in result["params"].items())
         print(
-            f"{kind:<10} {result['factory']:<16} {params:<14} {result['recall_at_10']:>9.4f} "
+            f"{kind:<10} {result['factory']:<22} {params:<14} {result['recall_at_10']:>9.4f} "
             f"{result['p50_ms']:>7.2f} {result['p99_ms']:>7.2f} {result['p50_ms_mmap']:>8.2f} "
             f"{result['exact_p50_ms']:>9.1f} {result['build_s']:>7.1f} {result['peak_rss_mib']:>7}"
         )

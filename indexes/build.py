@@ -83,10 +83,12 @@ def refine_factory(dim: int) -> str:
 
     For data with no cluster structure (where IVF must probe nearly every list) this is the
     fast candidate: the scan reads dim/4 bytes a row, and re-ranking the best k·k_factor
-    exactly repairs the PQ's ranking errors.
+    exactly repairs the PQ's ranking errors. Refine(Flat), not RFlat (IndexRefineFlat): with
+    2 OpenMP threads RFlat took 8 ms a single query against 0.9 ms for one (200k x 384);
+    the generic IndexRefine has no such penalty.
     """
     pq_m = max((m for m in range(1, dim // 2 + 1) if dim % m == 0 and 2 * m <= dim), default=dim)
-    return f"PQ{pq_m}x4fs,RFlat"
+    return f"PQ{pq_m}x4fs,Refine(Flat)"
 
 
 def auto_candidates(rows: int, dim: int, config: IndexConfig) -> list[str]:

@@ -60,7 +60,7 @@ def test_auto_choice_follows_rows_and_memory_budget(rows: int, budget_mb: int, e
     ("rows", "budget_mb", "expected"),
     [
         (100_000, 2048, ["HNSW32,Flat"]),
-        (1_000_000, 2048, ["PQ192x4fs,RFlat", "IVF4096,Flat"]),
+        (1_000_000, 2048, ["PQ192x4fs,Refine(Flat)", "IVF4096,Flat"]),
         (1_000_000, 1024, ["IVF4096,SQ8"]),  # the exact vectors for re-ranking do not fit
     ],
 )
@@ -86,7 +86,7 @@ def test_auto_keeps_the_cheapest_candidate_that_reaches_the_target(data: str, wi
     config = IndexConfig(target_recall=0.95, **SMALL_LARGE)
     index, info = build_index(vectors, config)
     tried = info["auto_candidates"]
-    assert [c["factory"] for c in tried] == ["PQ16x4fs,RFlat", "IVF512,Flat"]
+    assert [c["factory"] for c in tried] == ["PQ16x4fs,Refine(Flat)", "IVF512,Flat"]
     assert info["factory"].startswith(winner), tried
     chosen = next(c for c in tried if c["factory"] == info["factory"])
     assert chosen["recall"] >= 0.95 and info["params"] == chosen["params"]
@@ -135,7 +135,7 @@ def test_same_input_writes_the_same_bytes(tmp_path: Path, kind: str) -> None:
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 
-@pytest.mark.parametrize("kind", ["ivf", "PQ16x4fs,RFlat"])
+@pytest.mark.parametrize("kind", ["ivf", "PQ16x4fs,Refine(Flat)"])
 def test_loads_memory_mapped_with_the_same_results(tmp_path: Path, kind: str) -> None:
     vectors = clustered(4_000, seed=4)
     index, info = build_index(vectors, IndexConfig(kind=kind, target_recall=0.999))

@@ -49,7 +49,9 @@ def exact_filtered(vectors: np.ndarray, queries: np.ndarray, mask: np.ndarray, k
     return [[f"r{positions[j]}" for j in np.argsort(-row)[:k]] for row in scores]
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf", "L2norm,IVF16,Flat", "PQ16x4fs,RFlat"])
+@pytest.mark.parametrize(
+    "kind", ["flat", "hnsw", "ivf", "L2norm,IVF16,Flat", "PQ16x4fs,Refine(Flat)"]
+)
 def test_filters_return_only_matching_rows_close_to_exact(vectors: np.ndarray, kind: str) -> None:
     index = loaded(vectors, kind)
     queries = clustered(20, seed=6)
