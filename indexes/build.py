@@ -49,9 +49,9 @@ def ivf_nlist(rows: int) -> int:
 def choose_factory(rows: int, dim: int, config: IndexConfig) -> str:
     """Pick a FAISS factory string from the row count and memory budget, as autofaiss does.
 
-    Flat (exact) for small sets; HNSW while the full vectors plus graph fit and the set is
-    modest (fast to build, best recall per ms); IVF above, which memory-maps; the IVF codes
-    shrink from Flat to SQ8 to PQ when the budget demands it.
+    Flat (exact) for small sets; HNSW up to `hnsw_max_rows` (off by default) while the full
+    vectors plus graph fit; IVF above, which memory-maps; the IVF codes shrink from Flat to SQ8
+    to PQ when the budget demands it (`auto_candidates` adds fast-scan PQ beside IVF).
     """
     kind = config.kind.lower()
     budget = config.memory_budget_mb * 2**20

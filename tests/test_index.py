@@ -45,7 +45,7 @@ def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.nda
     ("rows", "budget_mb", "expected"),
     [
         (5_000, 2048, "Flat"),
-        (100_000, 2048, "HNSW32,Flat"),
+        (100_000, 2048, "IVF1024,Flat"),
         (1_000_000, 2048, "IVF4096,Flat"),
         (1_000_000, 1024, "IVF4096,SQ8"),
         (1_000_000, 128, "IVF4096,PQ96x8"),
@@ -56,10 +56,16 @@ def test_auto_choice_follows_rows_and_memory_budget(rows: int, budget_mb: int, e
     assert choose_factory(rows, 384, IndexConfig(memory_budget_mb=budget_mb)) == expected
 
 
+def test_auto_uses_hnsw_only_where_the_recipe_allows_it():
+    config = IndexConfig(hnsw_max_rows=200_000)
+    assert choose_factory(100_000, 384, config) == "HNSW32,Flat"
+    assert choose_factory(300_000, 384, config).startswith("IVF")
+
+
 @pytest.mark.parametrize(
     ("rows", "budget_mb", "expected"),
     [
-        (100_000, 2048, ["HNSW32,Flat"]),
+        (100_000, 2048, ["PQ192x4fs,Refine(Flat)", "IVF1024,Flat"]),
         (1_000_000, 2048, ["PQ192x4fs,Refine(Flat)", "IVF4096,Flat"]),
         (1_000_000, 1024, ["IVF4096,SQ8"]),  # the exact vectors for re-ranking do not fit
     ],
