@@ -35,7 +35,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
         [str(SHARED_EVAL / "pii_synth_dev.json")],
         [str(SHARED_EVAL / "pii_synth_dev.json")],
     ),
-    ("pii_speed.py", [], []),
+    ("pii_speed.py", [], ["--runs", "1", "--rows", "1000"]),
     (
         "toxicity_eval.py",
         [str(SHARED_EVAL / "bias_madlibs_77k.csv")],
@@ -50,6 +50,16 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("serve_load.py", [], ["--requests", "500"]),
     ("publish_overhead.py", [], ["--gb", "0.05", "--repeats", "1"]),
     ("card_files.py", [], ["10000", "1"]),
+    ("dask_speedup.py", [], ["--rows", "2000", "--shards", "4", "--runs", "1"]),
+    (
+        "embed_speed.py",
+        [],
+        [
+            *("--rows", "400", "--repeats", "1", "--sweep-rows", "200"),
+            *("--docs", "200", "--queries", "50"),
+        ],
+    ),
+    ("e2e_run.py", ["--rows", "100000"], ["--rows", "2000"]),
 ]
 
 VERSIONED = [
