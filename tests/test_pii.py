@@ -29,7 +29,7 @@ from filters.pii import (
 from filters.pii import detector as detector_module
 from filters.pii.detector import NER_PIECE_CHARS, _split
 from filters.pii.names import given_names
-from filters.pii.ner_gate import needs_ner
+from filters.pii.ner_gate import needs_ner, ner_sentences
 from filters.pii.spans import PiiSpan, resolve_overlaps
 
 REPO = Path(__file__).resolve().parent.parent
@@ -376,6 +376,14 @@ def test_ner_gate(text: str, expected: bool) -> None:
     assert needs_ner(text) is expected
 
 
+def test_ner_sentences_send_only_sentences_with_a_possible_name() -> None:
+    text = "Slugs ate every seedling. Dr. Baker said so! The beans grew. Ask Janka M. Szász."
+    pieces = ner_sentences(text)
+    assert [piece for _, piece in pieces] == ["Dr. Baker said so! ", "Ask Janka M. Szász."]
+    assert all(text[offset : offset + len(piece)] == piece for offset, piece in pieces)
+    assert ner_sentences("Slugs ate every seedling. The beans grew.") == []
+
+
 def test_texts_the_gate_skips_hold_no_spacy_person_or_place(detector: PiiDetector) -> None:
     """spaCy finds no person or place in the sample-corpus texts the gate keeps from it."""
     texts = _demo_texts()
@@ -393,8 +401,9 @@ def test_texts_the_gate_skips_hold_no_spacy_person_or_place(detector: PiiDetecto
 
 
 def test_gate_leaves_detection_unchanged(detector: PiiDetector, monkeypatch) -> None:
-    """Skipping spaCy for gated texts gives the spans running it on every text gives."""
+    """Running spaCy on the gated sentences only gives the spans running it on every whole text
+    gives."""
     texts = [text for text, _, _ in CASES] + _demo_texts()
     gated = detector.detect(texts)
-    monkeypatch.setattr(detector_module, "needs_ner", lambda text: True)
+    monkeypatch.setattr(detector_module, "ner_sentences", lambda text: [(0, text)])
     assert detector.detect(texts) == gated

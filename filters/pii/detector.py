@@ -31,7 +31,7 @@ from spacy.tokens import Span
 from filters.pii.addresses import find_addresses
 from filters.pii.config import NER_ENTITIES, PiiConfig
 from filters.pii.names import find_names, given_names, spread_names
-from filters.pii.ner_gate import needs_ner
+from filters.pii.ner_gate import ner_sentences
 from filters.pii.offline import use_bundled_suffix_list
 from filters.pii.patterns import (
     CARD_RECOGNIZER,
@@ -98,17 +98,18 @@ class PiiDetector:
     def _entities(self, texts: Sequence[str]) -> list[list[NerEntity]]:
         """spaCy's entities per text, from one `nlp.pipe` over the batch (long texts in pieces).
 
-        Only texts that may hold a name or place go through spaCy (`ner_gate.needs_ner`): NER
-        is most of the stage's CPU time and most rows of a typical corpus have no proper noun.
+        Only the sentences that may hold a name or place go through spaCy
+        (`ner_gate.ner_sentences`): NER is most of the stage's CPU time and most sentences of a
+        typical corpus have no proper noun.
         """
         found: list[list[NerEntity]] = [[] for _ in texts]
         if self._nlp is None:
             return found
         pieces = [
-            (i, offset, piece)
+            (i, start + offset, piece)
             for i, text in enumerate(texts)
-            if needs_ner(text)
-            for offset, piece in _split(text)
+            for start, sentence in ner_sentences(text)
+            for offset, piece in _split(sentence)
         ]
         docs = self._nlp.pipe((piece for _, _, piece in pieces), batch_size=self.config.batch_size)
         for (i, offset, _), doc in zip(pieces, docs, strict=True):

@@ -41,6 +41,9 @@ _TITLE = re.compile(
     r"|rep|hon|sra?)\Z)"
 )
 _CLITIC = re.compile(r"(?:n't|'(?:s|re|ve|ll|d|m))\Z")
+# What ends a sentence: its marks, closing quotes or brackets, then the space before the next.
+_SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+_INITIAL = re.compile(rf"(?<![\w.]){UPPER}\Z")  # "Janka M. Szász": an initial ends no sentence
 
 
 @cache
@@ -67,6 +70,26 @@ def needs_ner(text: str) -> bool:
         if not _is_common(key, common):
             return True
     return False
+
+
+def ner_sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) for the sentences of `text` that need NER, by `needs_ner` applied to
+    each: a review with one name in one sentence sends that sentence to spaCy, not the whole
+    review (a third to a quarter of the characters on the sample corpus and the end-to-end
+    bench). spaCy's entities depend on a few words of context, all inside the sentence. A full
+    stop after a title ("Dr. Baker") or an initial ("Janka M. Szász") ends no sentence."""
+    pieces, start = [], 0
+    for match in _SENTENCE_BREAK.finditer(text):
+        mark = match.start()
+        if text[mark] == "." and (
+            _TITLE.search(text, max(0, mark - 6), mark) or _INITIAL.search(text, 0, mark)
+        ):
+            continue
+        pieces.append((start, text[start : match.end()]))
+        start = match.end()
+    if start < len(text):
+        pieces.append((start, text[start:]))
+    return [(offset, piece) for offset, piece in pieces if needs_ner(piece)]
 
 
 def _is_common(key: str, common: frozenset[str]) -> bool:
