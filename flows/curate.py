@@ -516,8 +516,11 @@ def embed(recipe: Recipe, table: pa.Table, tracker: StageTracker) -> tuple[np.nd
     units = embedding_units(texts, recipe.index.cache_chunk_rows)
     get_run_logger().info("stage=embed started rows=%d units=%d", table.num_rows, len(units))
     cache_dir = recipe.dataset_dir() / ".embedding-cache"
+    # Holds the on-disk cache open, so that units on threads share it instead of each reading it.
+    holder = Embedder(recipe.index, cache_dir=cache_dir)
     futures = embed_unit.map(unmapped(recipe.index), unmapped(cache_dir), units)
     parts, _ = tracker.gather("embed", futures)
+    del holder
     vectors = EmbeddingCache(None, "assembled")
     for keys, unit_vectors, _ in parts:
         vectors.add(keys, unit_vectors)

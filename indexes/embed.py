@@ -15,6 +15,7 @@ import re
 import string
 import tempfile
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,54 +78,102 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
 
 
 class EmbeddingCache:
-    """Vectors by text digest for one model; shards on disk, or memory only without a dir."""
+    """Vectors by text digest for one model; shards on disk, or memory only without a dir.
+
+    Writers hold a lock; readers take `(keys, vectors)` as one consistent state, so threads
+    may read while another thread adds."""
 
     def __init__(self, directory: Path | None, model_id: str) -> None:
         self.directory = directory
         self.model_id = model_id
-        self._keys = np.empty(0, dtype="S32")  # sorted
-        self._vectors: np.ndarray | None = None
+        self._state: tuple[np.ndarray, np.ndarray | None] = (np.empty(0, dtype="S32"), None)
+        self._loaded: set[str] = set()
+        self._write_lock = threading.Lock()
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
             (directory / "model.json").write_text(json.dumps({"model_id": model_id}) + "\n")
-            shards = [np.load(path) for path in sorted(directory.glob("shard-*.npy"))]
-            if shards:
-                self._merge(np.concatenate(shards))
+            self.refresh()
+
+    @classmethod
+    def shared(cls, directory: Path, model_id: str) -> EmbeddingCache:
+        """The cache for a directory and model that this process already holds, if any. The
+        flow embeds in units (tasks on threads) and keeps one Embedder alive meanwhile; a cache
+        per unit would read every shard again, n²/2 reads as the cache grows. Held weakly, so
+        a long-lived worker frees a dataset's vectors once nothing uses them."""
+        key = (str(directory), model_id)
+        with _SHARED_CACHES_LOCK:
+            cache = _SHARED_CACHES.get(key)
+            if cache is None:
+                cache = _SHARED_CACHES[key] = cls(directory, model_id)
+        cache.refresh()
+        return cache
+
+    def refresh(self) -> None:
+        """Merge the shards written since the last look (by other processes or runs)."""
+        assert self.directory is not None
+        with self._write_lock:
+            new = sorted(
+                path for path in self.directory.glob("shard-*.npy") if path.name not in self._loaded
+            )
+            if new:
+                self._merge(np.concatenate([np.load(path) for path in new]))
+                self._loaded.update(path.name for path in new)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._state[0])
 
     def _merge(self, records: np.ndarray) -> None:
-        keys = np.concatenate([self._keys, records["key"]])
+        old_keys, old_vectors = self._state
+        keys = np.concatenate([old_keys, records["key"]])
         vectors = records["vector"]
-        if self._vectors is not None:
-            vectors = np.concatenate([self._vectors, vectors])
+        if old_vectors is not None:
+            vectors = np.concatenate([old_vectors, vectors])
         keys, first = np.unique(keys, return_index=True)
-        self._keys, self._vectors = keys, np.ascontiguousarray(vectors[first])
+        self._state = (keys, np.ascontiguousarray(vectors[first]))
+
+    @staticmethod
+    def _positions(cached: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if len(cached) == 0:
+            return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=np.int64)
+        positions = np.minimum(np.searchsorted(cached, keys), len(cached) - 1)
+        return cached[positions] == keys, positions
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(found mask, positions into the cache) for each key."""
-        if len(self._keys) == 0:
-            return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=np.int64)
-        positions = np.searchsorted(self._keys, keys)
-        positions = np.minimum(positions, len(self._keys) - 1)
-        return self._keys[positions] == keys, positions
+        """(found mask, positions into the cache) for each key; single-threaded use only, as
+        positions refer to the state at this call (threads use `get`)."""
+        return self._positions(self._state[0], keys)
 
     def vectors(self, positions: np.ndarray) -> np.ndarray:
-        assert self._vectors is not None
-        return self._vectors[positions]
+        vectors = self._state[1]
+        assert vectors is not None
+        return vectors[positions]
+
+    def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(found mask, vectors at each key's position: valid where found; None when the cache
+        is empty), read from one consistent state."""
+        cached, vectors = self._state
+        found, positions = self._positions(cached, keys)
+        return found, None if vectors is None else vectors[positions]
 
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors; with a directory, persist them first as one atomically renamed shard."""
         records = np.empty(len(keys), dtype=[("key", "S32"), ("vector", "<f4", vectors.shape[1])])
         records["key"], records["vector"] = keys, vectors
-        if self.directory is not None:
-            name = hashlib.sha256(records.tobytes()).hexdigest()[:24]
-            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                np.save(handle, records)
-            os.replace(tmp, self.directory / f"shard-{name}.npy")
-        self._merge(records)
+        with self._write_lock:
+            if self.directory is not None:
+                name = f"shard-{hashlib.sha256(records.tobytes()).hexdigest()[:24]}.npy"
+                fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+                with os.fdopen(fd, "wb") as handle:
+                    np.save(handle, records)
+                os.replace(tmp, self.directory / name)
+                self._loaded.add(name)
+            self._merge(records)
+
+
+_SHARED_CACHES: weakref.WeakValueDictionary[tuple[str, str], EmbeddingCache] = (
+    weakref.WeakValueDictionary()
+)
+_SHARED_CACHES_LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=4)
@@ -192,7 +241,11 @@ class Embedder:
             slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", config.model.rstrip("/").split("/")[-1])
             digest = hashlib.sha256(self.model_id.encode()).hexdigest()[:16]
             directory = Path(cache_dir) / f"{slug}-{digest}"
-        self.cache = EmbeddingCache(directory, self.model_id)
+        self.cache = (
+            EmbeddingCache(None, self.model_id)
+            if directory is None
+            else EmbeddingCache.shared(directory, self.model_id)
+        )
         self.encoded_count = 0
         self._model: Any = None
         self._lock = threading.Lock()  # replaced by the model's shared lock when it loads
@@ -277,7 +330,7 @@ class Embedder:
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Embed through the cache: float32, L2-normalised for cosine, one row per text."""
         keys = text_keys(texts)
-        found, _ = self.cache.lookup(keys)
+        found, _ = self.cache.get(keys)
         missing_keys, first = np.unique(keys[~found], return_index=True)
         missing_texts = [texts[i] for i in np.flatnonzero(~found)[first]]
         chunk = self.config.cache_chunk_rows
@@ -288,9 +341,9 @@ class Embedder:
             self.cache.add(missing_keys[start : start + chunk], vectors)
         if not len(texts):
             return np.empty((0, self.dim), dtype=np.float32)
-        found, positions = self.cache.lookup(keys)
-        assert found.all()
-        return self._finish(self.cache.vectors(positions))
+        found, vectors = self.cache.get(keys)
+        assert found.all() and vectors is not None
+        return self._finish(vectors)
 
     def embed(self, table: pa.Table) -> np.ndarray:
         """Embed each row's rendered template; rows of the result align with the table."""
