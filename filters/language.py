@@ -49,7 +49,11 @@ class LanguageConfig(BaseModel):
     )
     min_confidence: float = Field(0.25, ge=0.0, le=1.0)
     keep_unknown: bool = Field(False, description="keep rows whose language is unknown")
-    low_accuracy: bool = Field(False, description="lingua's faster trigram-only mode")
+    low_accuracy: bool = Field(
+        True,
+        description="lingua's trigram-only mode: 73 MB of models instead of 493 MB, a little "
+        "faster; the full mode is more accurate on texts under ~120 characters",
+    )
 
     @field_validator("languages", "candidates")
     @classmethod
