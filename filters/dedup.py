@@ -34,7 +34,7 @@ _NON_WORD = r"[^\p{L}\p{N}|]+"
 _BOUNDARY = "|"
 _UINT32_MAX = np.uint64(0xFFFFFFFF)
 _SHINGLES_PER_CHUNK = 1 << 15
-_DOCS_PER_BATCH = 100_000
+_DOCS_PER_BATCH = 20_000  # bounds the per-batch token arrays (~100 MB at 20k short docs)
 _WINDOW = 16  # candidate pairs inside one LSH bucket: each row against its next 16 neighbours
 
 
