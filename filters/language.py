@@ -78,6 +78,11 @@ def _detector(candidates: tuple[str, ...] | None, low_accuracy: bool) -> Languag
     return builder.with_preloaded_language_models().build()
 
 
+def release_language_models() -> None:
+    """Drop the loaded detectors (the flow frees them once the language stage is over)."""
+    _detector.cache_clear()
+
+
 def detect_languages(texts: pa.Array | pa.ChunkedArray, config: LanguageConfig) -> pa.Array:
     """ISO 639-1 code (or "unknown") per text, detected in parallel batches."""
     candidates = None

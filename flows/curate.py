@@ -7,10 +7,13 @@ every step is testable without Prefect. The flow adds logging, artifacts and orc
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +38,7 @@ from curate.recipe import Recipe, load_recipe
 from curate.versions import tool_versions
 from filters.base import StageResult
 from filters.dedup import DedupConfig, deduplicate, semantic_dedup
-from filters.language import LanguageConfig, apply_language
+from filters.language import LanguageConfig, apply_language, release_language_models
 from filters.leakage import resolve_leaks
 from filters.pii import PiiConfig, apply_pii, build_detector, redact_texts
 from filters.quality import QualityConfig, apply_quality
@@ -124,16 +127,37 @@ def validate(loaded: LoadResult, max_text_chars: int) -> tuple[pa.Table, pa.Tabl
     return valid, quarantine
 
 
-_detectors = threading.local()
+_idle_detectors: dict[str, list[Any]] = {}
+_idle_detectors_lock = threading.Lock()
 
 
-def pii_detector(config: PiiConfig) -> Any:
-    """One detector per thread and config: spaCy loads once per worker, never shared by threads."""
-    cache = _detectors.__dict__.setdefault("by_config", {})
+@contextmanager
+def pii_detector(config: PiiConfig) -> Iterator[Any]:
+    """A PII detector no other thread uses meanwhile: spaCy loads once per concurrent task,
+    and `release_row_stage_models` frees them all once the per-row stages are over."""
     key = config.model_dump_json()
-    if key not in cache:
-        cache[key] = build_detector(config)
-    return cache[key]
+    with _idle_detectors_lock:
+        idle = _idle_detectors.get(key)
+        detector = idle.pop() if idle else None
+    if detector is None:
+        detector = build_detector(config)
+    try:
+        yield detector
+    finally:
+        with _idle_detectors_lock:
+            _idle_detectors.setdefault(key, []).append(detector)
+
+
+def release_row_stage_models() -> None:
+    """Free the PII detectors (~0.4 GB each, one per thread that ran the stage) and lingua's
+    models before embedding, so that they never share the peak with the encoder and the index.
+    glibc keeps freed memory unless asked to hand it back."""
+    with _idle_detectors_lock:
+        _idle_detectors.clear()
+    release_language_models()
+    gc.collect()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 @cached_stage
@@ -141,7 +165,8 @@ def redact_pii(config: PiiConfig | None, rows: StageResult, salt: str) -> StageR
     """Redact (or drop) PII in one shard of rows."""
     if config is None:
         return passthrough(rows.kept)
-    return apply_pii(rows.kept, config, detector=pii_detector(config), salt=salt)
+    with pii_detector(config) as detector:
+        return apply_pii(rows.kept, config, detector=detector, salt=salt)
 
 
 @cached_stage
@@ -150,7 +175,8 @@ def redact_quarantine(config: PiiConfig | None, quarantine: pa.Table, salt: str)
     if config is None:
         return quarantine
     texts = quarantine["text"].to_pylist()
-    scrubbed = redact_texts(texts, config, detector=pii_detector(config), salt=salt)
+    with pii_detector(config) as detector:
+        scrubbed = redact_texts(texts, config, detector=detector, salt=salt)
     return quarantine.set_column(
         quarantine.schema.get_field_index("text"), "text", pa.array(scrubbed, pa.string())
     )
@@ -464,6 +490,7 @@ def curate_version(recipe_path: str, runner: RunnerConfig) -> RunSummary:
         log_stage(name, rows_in, per_row[name].removed.num_rows, len(parts), hits)
         rows_in = per_row[name].kept.num_rows
     get_run_logger().info("pii entities: %s", per_row["pii"].stats.get("entities", {}))
+    release_row_stage_models()
 
     duplicates = tracker.run("dedup", dedup, filters.dedup, per_row["toxicity"].kept)
     log_stage("dedup", rows_in, duplicates.removed.num_rows, cached="dedup" in tracker.cached)
