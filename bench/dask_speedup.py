@@ -118,7 +118,7 @@ def timed_runs(workers: int, blocks: list[pa.Table], runs: int) -> Timing:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=16000)
-    parser.add_argument("--shards", type=int, default=16, help="an even number: 2 workers")
+    parser.add_argument("--shards", type=int, default=32, help="shard target: rows / shards")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     table = corpus(args.rows)

@@ -42,7 +42,7 @@ class RunnerConfig(BaseModel):
         description="threads, or LocalCluster workers without address; each gets several shards",
     )
     shard_rows: int = Field(
-        5000, ge=1, description="rows per shard of the per-row stages (a quarter to twice this)"
+        5000, ge=1, description="rows per shard of the per-row stages (half to twice this)"
     )
 
 
@@ -74,7 +74,7 @@ def row_blocks(table: pa.Table, shard_rows: int, workers: int = 1) -> list[pa.Ta
     A block ends after a row whose id hashes to 0 modulo the target size (content-defined
     chunking, as in rsync or restic): rows added or removed in one place move only the block
     boundaries next to them, whereas cutting at fixed offsets would shift every later block.
-    Blocks hold a quarter to twice the target. The target is `shard_rows`, halved (down to
+    Blocks hold half to twice the target. The target is `shard_rows`, halved (down to
     MIN_TARGET_ROWS) while the table would give fewer than four blocks per worker, so that every
     worker gets a share. Blocks are compact copies: a pickled Arrow slice carries its parent's
     whole buffers, which would send every shard the full table when tasks run on other
@@ -87,7 +87,7 @@ def row_blocks(table: pa.Table, shard_rows: int, workers: int = 1) -> list[pa.Ta
         return [table]
     ids = np.asarray(table["id"].to_pylist(), dtype=object)
     natural = np.flatnonzero(pd.util.hash_array(ids) % np.uint64(target) == 0) + 1
-    bounds = block_bounds(natural.tolist(), rows, least=max(1, target // 4), most=2 * target)
+    bounds = block_bounds(natural.tolist(), rows, least=max(1, target // 2), most=2 * target)
     return [
         table.slice(start, end - start).take(np.arange(end - start))
         for start, end in pairwise(bounds)
