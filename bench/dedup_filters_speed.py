@@ -11,8 +11,6 @@ Median of 3 runs each; the language detector is built (models loaded) before tim
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import statistics
 import sys
@@ -23,6 +21,9 @@ import numpy as np
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sample_corpus import demo_texts
 
 from filters.dedup import SemanticDedupConfig, semantic_dedup
 from filters.language import LanguageConfig, apply_language
@@ -30,19 +31,6 @@ from filters.quality import QualityConfig, apply_quality
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "dedup_filters_speed.json"
-
-
-def sample_texts() -> list[str]:
-    data = ROOT / "examples" / "data"
-    csv.field_size_limit(1 << 30)
-    raw = (data / "reviews.csv").read_bytes().decode("utf-8", errors="replace")
-    texts = [r["review"] for r in csv.DictReader(io.StringIO(raw)) if r.get("review")]
-    for line in (data / "posts.jsonl").read_bytes().splitlines():
-        try:
-            texts.append(json.loads(line)["body"])
-        except (ValueError, KeyError):
-            continue
-    return [t for t in texts if t.strip() and len(t) < 10_000]
 
 
 def table_of(texts: list[str]) -> pa.Table:
@@ -73,7 +61,7 @@ def main() -> None:
     parser.add_argument("--vectors", type=int, default=20_000)
     args = parser.parse_args()
 
-    texts = sample_texts()
+    texts = demo_texts()
     table = table_of([texts[i % len(texts)] for i in range(args.rows)])
     quality_s = median_seconds(lambda: apply_quality(table, QualityConfig()))
     language_config = LanguageConfig(languages=["en"])

@@ -17,8 +17,6 @@ Usage: .venv/bin/python bench/pii_speed.py [PATH] [--runs N] [--rows N] [--basel
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import statistics
 import subprocess
@@ -38,6 +36,7 @@ from pii_eval import (
     presidio_detector,
     score,
 )
+from sample_corpus import demo_texts
 
 from filters.pii import PiiConfig, apply_pii, build_detector
 
@@ -47,21 +46,6 @@ def timed(detect: Detector, texts: list[str]) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     detect(texts)
     return time.perf_counter() - wall, time.process_time() - cpu
-
-
-def demo_texts(rows: int) -> list[str]:
-    """Review and post bodies of examples/data (malformed rows skipped), repeated to `rows`."""
-    data = REPO / "examples" / "data"
-    csv.field_size_limit(1 << 30)
-    raw = (data / "reviews.csv").read_bytes().decode("utf-8", errors="replace")
-    texts = [r["review"] for r in csv.DictReader(io.StringIO(raw)) if r.get("review")]
-    for line in (data / "posts.jsonl").read_bytes().splitlines():
-        try:
-            texts.append(json.loads(line)["body"])
-        except (ValueError, KeyError, TypeError):
-            continue
-    texts = [t for t in texts if isinstance(t, str) and t.strip() and len(t) < 10_000]
-    return (texts * (rows // len(texts) + 1))[:rows]
 
 
 def stage_seconds(rows: int, runs: int) -> dict[str, list[float]]:
@@ -108,7 +92,7 @@ def baseline_tree(rev: str, into: Path) -> Path:
             ).stdout
         )
     (into / "bench").mkdir()
-    for name in ("pii_speed.py", "pii_eval.py"):
+    for name in ("pii_speed.py", "pii_eval.py", "sample_corpus.py"):
         (into / "bench" / name).write_bytes((REPO / "bench" / name).read_bytes())
     return into / "bench" / "pii_speed.py"
 
