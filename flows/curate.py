@@ -556,11 +556,10 @@ def embed(recipe: Recipe, table: pa.Table, tracker: StageTracker) -> tuple[np.nd
         0 if future.state.name == "Cached" else count
         for future, (_, _, count) in zip(futures, parts, strict=True)
     )
-    keys = text_keys(texts)
-    found, positions = vectors.lookup(keys)
-    assert found.all() or not len(keys)
-    dim = parts[0][1].shape[1] if parts else 0
-    result = vectors.vectors(positions) if len(keys) else np.empty((0, dim), np.float32)
+    found, result = vectors.get(text_keys(texts))
+    assert found.all()
+    if result is None:  # no rows, so nothing was embedded
+        result = np.empty((0, parts[0][1].shape[1] if parts else 0), np.float32)
     get_run_logger().info("stage=embed rows=%d units=%d", table.num_rows, len(units))
     return result, encoded
 

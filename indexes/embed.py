@@ -131,29 +131,14 @@ class EmbeddingCache:
         keys, first = np.unique(keys, return_index=True)
         self._state = (keys, np.ascontiguousarray(vectors[first]))
 
-    @staticmethod
-    def _positions(cached: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if len(cached) == 0:
-            return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=np.int64)
-        positions = np.minimum(np.searchsorted(cached, keys), len(cached) - 1)
-        return cached[positions] == keys, positions
-
-    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(found mask, positions into the cache) for each key; single-threaded use only, as
-        positions refer to the state at this call (threads use `get`)."""
-        return self._positions(self._state[0], keys)
-
-    def vectors(self, positions: np.ndarray) -> np.ndarray:
-        vectors = self._state[1]
-        assert vectors is not None
-        return vectors[positions]
-
     def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(found mask, vectors at each key's position: valid where found; None when the cache
-        is empty), read from one consistent state."""
+        is empty), read from one consistent state, so threads may call it while others add."""
         cached, vectors = self._state
-        found, positions = self._positions(cached, keys)
-        return found, None if vectors is None else vectors[positions]
+        if vectors is None:
+            return np.zeros(len(keys), dtype=bool), None
+        positions = np.minimum(np.searchsorted(cached, keys), len(cached) - 1)
+        return cached[positions] == keys, vectors[positions]
 
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors; with a directory, persist them first as one atomically renamed shard."""
