@@ -51,7 +51,7 @@ class LanguageConfig(BaseModel):
     keep_unknown: bool = Field(False, description="keep rows whose language is unknown")
     low_accuracy: bool = Field(
         True,
-        description="lingua's trigram-only mode: 73 MB of models instead of 493 MB, a little "
+        description="lingua's trigram-only mode: 71 MiB of models instead of 478 MiB, a little "
         "faster; the full mode is more accurate on texts under ~120 characters",
     )
 

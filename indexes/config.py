@@ -43,7 +43,7 @@ class IndexConfig(BaseModel):
         0,
         ge=0,
         description="auto: HNSW above flat_max_rows up to this size (off by default: at 100k "
-        "rows it built in 60 s on one core against 6 s for fast-scan PQ); above, IVF and fast-scan "
+        "rows it built in 49 s on one core against 6 s for fast-scan PQ); above, IVF and fast-scan "
         "PQ with exact re-ranking are both built and the cheaper at target_recall is kept",
     )
     target_recall: float = Field(

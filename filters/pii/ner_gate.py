@@ -75,9 +75,9 @@ def needs_ner(text: str) -> bool:
 def ner_sentences(text: str) -> list[tuple[int, str]]:
     """(offset, sentence) for the sentences of `text` that need NER, by `needs_ner` applied to
     each: a review with one name in one sentence sends that sentence to spaCy, not the whole
-    review (a third to a quarter of the characters on the sample corpus and the end-to-end
-    bench). spaCy's entities depend on a few words of context, all inside the sentence. A full
-    stop after a title ("Dr. Baker") or an initial ("Janka M. Szász") ends no sentence."""
+    review (6% instead of 28% of the end-to-end bench's characters: bench/stage_choices.py).
+    spaCy's entities depend on a few words of context, all inside the sentence. A full stop
+    after a title ("Dr. Baker") or an initial ("Janka M. Szász") ends no sentence."""
     pieces, start = [], 0
     for match in _SENTENCE_BREAK.finditer(text):
         mark = match.start()
