@@ -169,23 +169,35 @@ def write_recipe(workdir: Path) -> Path:
     return path
 
 
-def run_measured(command: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
-    """Wall and CPU seconds and the peak RSS summed over the process tree (polled)."""
+def run_measured(
+    command: list[str], env: dict[str, str], log: Path, memory_log: Path
+) -> dict[str, float]:
+    """Wall and CPU seconds and the peak RSS summed over the process tree (polled).
+
+    Every second's sample (wall clock, RSS per process) goes to `memory_log` as JSON lines, so
+    a peak can be matched to the stage that the run log shows at that time.
+    """
     peak = 0
     start = time.perf_counter()
-    with log.open("ab") as out:
+    with log.open("ab") as out, memory_log.open("w", encoding="utf-8") as samples:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         root = psutil.Process(process.pid)
         done = threading.Event()
 
         def poll() -> None:
             nonlocal peak
+            last_sample = 0.0
             while not done.is_set():
                 try:
                     tree = [root, *root.children(recursive=True)]
-                    peak = max(peak, sum(p.memory_info().rss for p in tree))
+                    rss = {f"{p.pid} {p.name()}": p.memory_info().rss >> 20 for p in tree}
                 except psutil.Error:
-                    pass
+                    rss = {}
+                peak = max(peak, sum(rss.values()) << 20)
+                if rss and time.monotonic() - last_sample >= 1.0:
+                    last_sample = time.monotonic()
+                    clock = time.strftime("%H:%M:%S")
+                    samples.write(json.dumps({"time": clock, "rss_mib": rss}) + "\n")
                 done.wait(0.2)
 
         poller = threading.Thread(target=poll, daemon=True)
@@ -253,7 +265,7 @@ def main() -> int:
     curate = [python, "-m", "curate.cli", "run", str(recipe)]
     log = workdir / "run.log"
     load_before = os.getloadavg()[0]
-    first = run_measured(curate, env, log)
+    first = run_measured(curate, env, log, workdir / "memory-first.jsonl")
     embed_run = subprocess.run(
         [python, "-c", EMBED_ALONE, str(recipe)], env=env, capture_output=True, text=True
     )
@@ -263,7 +275,7 @@ def main() -> int:
 
     growth_rows = int(args.rows * args.growth)
     write_posts(random.Random(args.seed + 1), data / "posts", growth_rows, 900)
-    second = run_measured(curate, env, log)
+    second = run_measured(curate, env, log, workdir / "memory-second.jsonl")
     load_after = os.getloadavg()[0]
 
     figures = {
