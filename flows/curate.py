@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ from flows.artifacts import post_run_artifacts
 from flows.caching import StageInputs, files_digest, result_storage
 from flows.shards import RunnerConfig, build_task_runner, merge_loads, merge_results, row_blocks
 from indexes import Embedder, IndexConfig, build_index, write_index
-from indexes.embed import EmbeddingCache, render_texts, text_keys
+from indexes.embed import render_texts, text_keys
 from loaders import LoadResult, SourceConfig, load_source
 from loaders.sources import expand_paths
 from loaders.validate import validate_rows
@@ -92,6 +92,11 @@ class RunSummary:
 def passthrough(table: pa.Table) -> StageResult:
     """The result of a stage the recipe switched off: every row kept."""
     return StageResult(table, table.schema.empty_table())
+
+
+def settled(result: StageResult) -> StageResult:
+    """The stage's removed rows and statistics, without the kept rows the next stage has taken."""
+    return StageResult(result.kept.schema.empty_table(), result.removed, result.stats)
 
 
 def log_stage(name: str, rows_in: int, removed: int, shards: int = 1, cached: int = 0) -> None:
@@ -150,12 +155,18 @@ def pii_detector(config: PiiConfig) -> Iterator[Any]:
 
 def release_row_stage_models() -> None:
     """Free the PII detectors (~0.4 GB each, one per thread that ran the stage) and lingua's
-    models before embedding, so that they never share the peak with the encoder and the index.
-    glibc keeps freed memory unless asked to hand it back."""
+    models before embedding, so that they never share the peak with the encoder and the index."""
     with _idle_detectors_lock:
         _idle_detectors.clear()
     release_language_models()
+    return_free_memory()
+
+
+def return_free_memory() -> None:
+    """Hand freed memory back to the OS. glibc and Arrow's allocator keep it for reuse, so
+    without this a run's peak is the sum of what every earlier stage left behind."""
     gc.collect()
+    pa.default_memory_pool().release_unused()
     with suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
@@ -461,24 +472,33 @@ def curate_version(recipe_path: str, runner: RunnerConfig) -> RunSummary:
         files_digest(expand_paths(s.path, recipe.base_dir, directories=s.resolved_format() == "hf"))
         for s in recipe.sources
     ]
+    # Each stage's kept rows are a copy of the dataset: references are dropped (`del`,
+    # `settled`) as soon as the next stage has its input, so the copies do not pile up.
     loads, _ = tracker.gather("load", load.map(recipe.sources, unmapped(recipe.base_dir), digests))
     loaded = merge_loads(loads)
+    del loads
     table, quarantine = validate(loaded, recipe.limits.max_text_chars)
+    loaded = replace(loaded, table=loaded.table.schema.empty_table())  # only its counts are used
 
     takedowns, quarantine = honour_takedowns(recipe, table, quarantine)
     log_stage("takedown", table.num_rows, takedowns.removed.num_rows)
+    del table
 
     salt = os.environ.get("CURATE_PII_SALT", "")
-    shards = row_blocks(takedowns.kept, runner.shard_rows, runner.n_workers)
-    blocks = [passthrough(block) for block in shards]
+    rows_in = takedowns.kept.num_rows
+    blocks = [
+        passthrough(block)
+        for block in row_blocks(takedowns.kept, runner.shard_rows, runner.n_workers)
+    ]
+    takedowns = settled(takedowns)
     pii_futures = redact_pii.map(unmapped(filters.pii), blocks, unmapped(salt))
+    del blocks
     quality_futures = filter_quality.map(unmapped(filters.quality), pii_futures)
     language_futures = filter_language.map(unmapped(filters.language), quality_futures)
     toxicity_futures = filter_toxicity.map(unmapped(filters.toxicity), language_futures)
     quarantine = tracker.run("pii_quarantine", redact_quarantine, filters.pii, quarantine, salt)
     audit, audit_markdown = tracker.run("toxicity_audit", audit_toxicity, filters.toxicity)
     per_row: dict[str, StageResult] = {}
-    rows_in = takedowns.kept.num_rows
     for name, futures in [
         ("pii", pii_futures),
         ("quality", quality_futures),
@@ -489,14 +509,22 @@ def curate_version(recipe_path: str, runner: RunnerConfig) -> RunSummary:
         per_row[name] = merge_results(parts)
         log_stage(name, rows_in, per_row[name].removed.num_rows, len(parts), hits)
         rows_in = per_row[name].kept.num_rows
+    del pii_futures, quality_futures, language_futures, toxicity_futures, futures, parts
     get_run_logger().info("pii entities: %s", per_row["pii"].stats.get("entities", {}))
     release_row_stage_models()
+    for name in ("pii", "quality", "language"):
+        per_row[name] = settled(per_row[name])
 
     duplicates = tracker.run("dedup", dedup, filters.dedup, per_row["toxicity"].kept)
     log_stage("dedup", rows_in, duplicates.removed.num_rows, cached="dedup" in tracker.cached)
+    per_row["toxicity"] = settled(per_row["toxicity"])
     vectors, encoded = embed(recipe, duplicates.kept, tracker)
+    return_free_memory()
     semantic, vectors = semantic_duplicates(recipe, duplicates.kept, vectors)
+    duplicates = settled(duplicates)
+    return_free_memory()
     splits, leaks = split(recipe, semantic.kept)
+    return_free_memory()
     stages = {"takedown": takedowns, **per_row, "dedup": duplicates}
     stages |= {"semantic_dedup": semantic, "leakage": leaks}
     filtered = filter_log(stages)
@@ -548,20 +576,38 @@ def embed(recipe: Recipe, table: pa.Table, tracker: StageTracker) -> tuple[np.nd
     futures = embed_unit.map(unmapped(recipe.index), unmapped(cache_dir), units)
     parts, _ = tracker.gather("embed", futures)
     del holder
-    vectors = EmbeddingCache(None, "assembled")
-    for keys, unit_vectors, _ in parts:
-        vectors.add(keys, unit_vectors)
     # A unit restored from the persisted results encoded nothing in this run.
     encoded = sum(
         0 if future.state.name == "Cached" else count
         for future, (_, _, count) in zip(futures, parts, strict=True)
     )
-    found, result = vectors.get(text_keys(texts))
-    assert found.all()
-    if result is None:  # no rows, so nothing was embedded
-        result = np.empty((0, parts[0][1].shape[1] if parts else 0), np.float32)
+    result = row_vectors(text_keys(texts), parts)
     get_run_logger().info("stage=embed rows=%d units=%d", table.num_rows, len(units))
     return result, encoded
+
+
+def row_vectors(
+    keys: np.ndarray, parts: Sequence[tuple[np.ndarray, np.ndarray, int]]
+) -> np.ndarray:
+    """Each row's vector, copied from the units' results straight into one array (no
+    intermediate copy: at 100k rows each copy of the vectors is 150 MB). Units hold distinct
+    digests in ascending order, so their keys laid end to end are sorted."""
+    dim = parts[0][1].shape[1] if parts else 0
+    result = np.empty((len(keys), dim), np.float32)
+    if not len(keys):
+        return result
+    unit_keys = np.concatenate([part_keys for part_keys, _, _ in parts])
+    position = np.searchsorted(unit_keys, keys)
+    assert (unit_keys[np.minimum(position, len(unit_keys) - 1)] == keys).all()
+    order = np.argsort(position, kind="stable")
+    starts = np.cumsum([0] + [len(part_keys) for part_keys, _, _ in parts])
+    cuts = np.searchsorted(position[order], starts)
+    for (_, unit_vectors, _), start, first, last in zip(
+        parts, starts[:-1], cuts[:-1], cuts[1:], strict=True
+    ):
+        rows = order[first:last]
+        result[rows] = unit_vectors[position[rows] - start]
+    return result
 
 
 def curation_sections(
