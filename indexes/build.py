@@ -227,9 +227,7 @@ def _build_candidate(
     index = faiss.index_factory(vectors.shape[1], factory, faiss_metric(config.metric))
     if not index.is_trained:
         _train(index, vectors, config, seed)
-    base = faiss.downcast_index(index.base_index) if isinstance(index, faiss.IndexRefine) else index
-    if isinstance(base, faiss.IndexFastScan):
-        base.implem = FAST_SCAN_IMPLEM
+    _use_fast_scan_kernel(index)
     threads = faiss.omp_get_max_threads()
     if isinstance(index, faiss.IndexHNSW):
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -244,6 +242,12 @@ def _build_candidate(
     finally:
         faiss.omp_set_num_threads(threads)
     return index, params, recall
+
+
+def _use_fast_scan_kernel(index: faiss.Index) -> None:
+    base = faiss.downcast_index(index.base_index) if isinstance(index, faiss.IndexRefine) else index
+    if isinstance(base, faiss.IndexFastScan):
+        base.implem = FAST_SCAN_IMPLEM
 
 
 def build_index(
@@ -266,22 +270,33 @@ def build_index(
     if holdout:
         k = min(TUNE_K, head)
         truth = faiss.knn(vectors[head:], vectors[:head], k, metric=faiss_metric(config.metric))[1]
-    best: tuple[faiss.Index, dict[str, Any]] | None = None
+    chosen: dict[str, Any] | None = None
+    index: faiss.Index | None = None
     tried = []
-    for factory in factories:
-        meets = best is not None and (best[1]["recall"] or 0) >= config.target_recall
-        max_bytes = best[1]["query_bytes"] if meets else math.inf
-        index, params, recall = _build_candidate(
-            factory, vectors, head, truth, config, seed, max_bytes
-        )
-        result = {"factory": factory, "params": params, "recall": recall}
-        result["query_bytes"] = query_bytes(index, params)
-        tried.append(result)
-        if best is None or _better(result, best[1], config.target_recall):
-            best = (index, result)
-        del index
-    assert best is not None
-    index, chosen = best
+    with tempfile.TemporaryDirectory(prefix="curate-index-") as spill:
+        # The best candidate so far waits on disk while the next one is built, so that only
+        # one index is in memory at a time (each holds about the vectors' size again).
+        parked = Path(spill) / "best.faiss"
+        for position, factory in enumerate(factories):
+            meets = chosen is not None and (chosen["recall"] or 0) >= config.target_recall
+            max_bytes = chosen["query_bytes"] if meets else math.inf
+            candidate, params, recall = _build_candidate(
+                factory, vectors, head, truth, config, seed, max_bytes
+            )
+            result = {"factory": factory, "params": params, "recall": recall}
+            result["query_bytes"] = query_bytes(candidate, params)
+            tried.append(result)
+            if chosen is None or _better(result, chosen, config.target_recall):
+                chosen, index = result, candidate
+                if position < len(factories) - 1:
+                    faiss.write_index(index, str(parked))
+                    index = None
+            del candidate
+        if index is None:
+            index = faiss.read_index(str(parked))
+            apply_params(index, chosen["params"])
+            _use_fast_scan_kernel(index)
+    assert chosen is not None
     info: dict[str, Any] = {
         "factory": chosen["factory"],
         "metric": config.metric,
