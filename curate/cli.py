@@ -7,15 +7,18 @@ listed in COMMAND_MODULES; handlers import heavy libraries lazily so `curate --h
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib
 import os
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 from curate.recipe import RecipeError
 from publish.store import PublishLockedError
 
 COMMAND_MODULES: list[str] = ["cards.cli", "loaders.cli", "publish.cli", "flows.cli"]
+M_ARENA_MAX = -8  # glibc's mallopt parameter
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas unless MALLOC_ARENA_MAX is set. By default every thread that
+    allocates may get its own arena (up to 8 per core), and memory freed in one arena is not
+    reused by threads of another, so a run's many threads (Prefect's task runner, torch, Arrow)
+    keep more memory resident than they use."""
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas)
+
+
 def run_command(args: argparse.Namespace) -> int:
+    limit_malloc_arenas()  # before imports and the flow start threads
     from flows.curate import curate
 
     summary = curate(str(args.recipe))
