@@ -241,15 +241,13 @@ def dedup(config: DedupConfig | None, table: pa.Table) -> StageResult:
 
 
 @cached_stage
-def embed_unit(
-    config: IndexConfig, cache_dir: Path, texts: list[str]
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Embed one unit of distinct texts through the on-disk cache.
-
-    Returns the texts' digests, their vectors and how many were not in the cache."""
+def embed_unit(config: IndexConfig, cache_dir: Path, texts: list[str]) -> int:
+    """Embed one unit of distinct texts into the on-disk cache; returns how many were not in
+    it. The vectors stay in the cache only: returning them too held a second copy of every
+    vector until the last unit finished."""
     embedder = Embedder(config, cache_dir=cache_dir)
-    vectors = embedder.embed_texts(texts)
-    return text_keys(texts), vectors, embedder.encoded_count
+    embedder.fill_cache(texts)
+    return embedder.encoded_count
 
 
 def embedding_units(texts: Sequence[str], unit_rows: int) -> list[list[str]]:
@@ -574,40 +572,16 @@ def embed(recipe: Recipe, table: pa.Table, tracker: StageTracker) -> tuple[np.nd
     # Holds the on-disk cache open, so that units on threads share it instead of each reading it.
     holder = Embedder(recipe.index, cache_dir=cache_dir)
     futures = embed_unit.map(unmapped(recipe.index), unmapped(cache_dir), units)
-    parts, _ = tracker.gather("embed", futures)
-    del holder
+    counts, _ = tracker.gather("embed", futures)
     # A unit restored from the persisted results encoded nothing in this run.
     encoded = sum(
         0 if future.state.name == "Cached" else count
-        for future, (_, _, count) in zip(futures, parts, strict=True)
+        for future, count in zip(futures, counts, strict=True)
     )
-    result = row_vectors(text_keys(texts), parts)
+    holder.cache.refresh()  # units on Dask workers wrote their shards from other processes
+    vectors = holder.embed_texts(texts)
     get_run_logger().info("stage=embed rows=%d units=%d", table.num_rows, len(units))
-    return result, encoded
-
-
-def row_vectors(
-    keys: np.ndarray, parts: Sequence[tuple[np.ndarray, np.ndarray, int]]
-) -> np.ndarray:
-    """Each row's vector, copied from the units' results straight into one array (no
-    intermediate copy: at 100k rows each copy of the vectors is 150 MB). Units hold distinct
-    digests in ascending order, so their keys laid end to end are sorted."""
-    dim = parts[0][1].shape[1] if parts else 0
-    result = np.empty((len(keys), dim), np.float32)
-    if not len(keys):
-        return result
-    unit_keys = np.concatenate([part_keys for part_keys, _, _ in parts])
-    position = np.searchsorted(unit_keys, keys)
-    assert (unit_keys[np.minimum(position, len(unit_keys) - 1)] == keys).all()
-    order = np.argsort(position, kind="stable")
-    starts = np.cumsum([0] + [len(part_keys) for part_keys, _, _ in parts])
-    cuts = np.searchsorted(position[order], starts)
-    for (_, unit_vectors, _), start, first, last in zip(
-        parts, starts[:-1], cuts[:-1], cuts[1:], strict=True
-    ):
-        rows = order[first:last]
-        result[rows] = unit_vectors[position[rows] - start]
-    return result
+    return vectors, encoded
 
 
 def curation_sections(

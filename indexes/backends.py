@@ -32,12 +32,47 @@ STATIC_MAX_TOKENS = 512  # a static model has no position limit; this only bound
 DEFAULT_TOKEN_REMOVE = r"\[unused\d+\]"  # model2vec's default: BERT's placeholder tokens
 
 
+TOKENIZE_CHUNK = 1024  # texts tokenised at once to measure their lengths
+
+
 class Encoder(Protocol):
-    """What `Embedder` needs from a runtime: raw (unnormalised) float32 vectors, in order."""
+    """What `Embedder` needs from a runtime: raw (unnormalised) float32 vectors, in order.
+
+    A batch holds at most `batch_size` texts and, where `max_tokens` is set and the runtime pads,
+    at most `max_tokens` padded tokens."""
 
     dim: int
 
-    def encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray: ...
+    def encode(
+        self, texts: list[str], batch_size: int, progress: bool, max_tokens: int | None = None
+    ) -> np.ndarray: ...
+
+
+def token_lengths(model: Any, texts: list[str]) -> np.ndarray:
+    """Tokens per text as the sentence-transformers model will feed them (truncated to its
+    max_seq_length), measured a chunk at a time so only one chunk's ids are held."""
+    lengths = np.empty(len(texts), np.int64)
+    for start in range(0, len(texts), TOKENIZE_CHUNK):
+        mask = model.preprocess(texts[start : start + TOKENIZE_CHUNK])["attention_mask"]
+        lengths[start : start + len(mask)] = mask.sum(dim=1).numpy()
+    return lengths
+
+
+def token_batches(lengths: np.ndarray, batch_size: int, max_tokens: int | None) -> list[np.ndarray]:
+    """Positions of the texts in each batch, longest first (as `SentenceTransformer.encode`
+    orders them): `batch_size` texts, or fewer where that many of the batch's longest would pad
+    past `max_tokens`. Activations grow with texts x tokens (attention with tokens squared), so
+    a fixed text count let the long batches of a corpus take hundreds of MB more than the rest.
+    """
+    order = np.argsort(-lengths, kind="stable")
+    batches, start = [], 0
+    while start < len(order):
+        size = batch_size
+        if max_tokens is not None:
+            size = max(1, min(batch_size, max_tokens // max(int(lengths[order[start]]), 1)))
+        batches.append(order[start : start + size])
+        start += size
+    return batches
 
 
 def default_model_store() -> Path:
@@ -79,17 +114,28 @@ def ensure_exported(target: Path, build: Callable[[Path], None]) -> Path:
 
 
 class TorchEncoder:
-    """sentence-transformers as a user would call it (it sorts each call's texts by length)."""
+    """sentence-transformers as a user would call it, one `encode` call per token batch."""
 
     def __init__(self, model: Any) -> None:
         self.model = model
         self.dim = int(model.get_embedding_dimension())
 
-    def encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
-        vectors = self.model.encode(
-            texts, batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True
-        )
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+    def encode(
+        self, texts: list[str], batch_size: int, progress: bool, max_tokens: int | None = None
+    ) -> np.ndarray:
+        from tqdm.auto import tqdm
+
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        batches = token_batches(token_lengths(self.model, texts), batch_size, max_tokens)
+        for batch in tqdm(batches, desc="Batches", disable=not progress):
+            vectors = self.model.encode(
+                [texts[i] for i in batch],
+                batch_size=len(batch),
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+            out[batch] = np.asarray(vectors, dtype=np.float32).reshape(len(batch), -1)
+        return out
 
 
 def _pipeline_module(model: Any) -> Any:
@@ -156,11 +202,8 @@ def export_onnx(model: Any, directory: Path, quantize: bool) -> None:
 
 
 class OnnxEncoder:
-    """The exported pipeline on ONNX Runtime, fed by the sentence-transformers tokenizer.
-
-    Texts are sorted by length (as `SentenceTransformer.encode` does) so each batch pads to
-    nearly its own length, then put back in order.
-    """
+    """The exported pipeline on ONNX Runtime, fed by the sentence-transformers tokenizer, in
+    the same token batches as `TorchEncoder` (so each batch pads to nearly its own length)."""
 
     def __init__(self, model: Any, path: Path) -> None:
         import onnxruntime as ort
@@ -172,11 +215,11 @@ class OnnxEncoder:
         self.inputs = [item.name for item in self.session.get_inputs()]
         self.dim = int(model.get_embedding_dimension())
 
-    def encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
-        order = np.argsort([-len(text) for text in texts], kind="stable")
+    def encode(
+        self, texts: list[str], batch_size: int, progress: bool, max_tokens: int | None = None
+    ) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), batch_size):
-            batch = order[start : start + batch_size]
+        for batch in token_batches(token_lengths(self.model, texts), batch_size, max_tokens):
             features = self.model.preprocess([texts[i] for i in batch])
             feeds = {
                 name: (
@@ -212,7 +255,10 @@ class StaticEncoder:
         self.model = StaticModel.from_pretrained(path, normalize=False, force_download=False)
         self.dim = int(self.model.dim)
 
-    def encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
+    def encode(
+        self, texts: list[str], batch_size: int, progress: bool, max_tokens: int | None = None
+    ) -> np.ndarray:
+        """`max_tokens` does not apply: a static model's work is a lookup and a mean."""
         vectors = self.model.encode(
             texts,
             batch_size=max(batch_size, 1024),

@@ -34,6 +34,14 @@ class IndexConfig(BaseModel):
     )
     metric: Literal["cosine", "ip", "l2"] = "cosine"
     batch_size: int = Field(64, ge=1)
+    max_batch_tokens: int | None = Field(
+        2048,
+        ge=8,
+        description="at most this many padded tokens per encoder batch (texts x the longest "
+        "text's tokens): long texts go in smaller batches, which bounds the encoder's memory. "
+        "Batches change vectors only by float rounding and are not part of the cache key; "
+        "null: always batch_size texts",
+    )
     max_seq_length: int | None = Field(256, ge=8)
     device: str | None = Field(None, description="torch device; None lets torch choose")
     progress: bool = Field(True, description="show a progress bar while embedding")

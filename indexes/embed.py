@@ -136,6 +136,13 @@ class EmbeddingCache:
         vectors[~from_old] = new_vectors[first[~from_old] - len(old_keys)]
         self._state = (keys, vectors)
 
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """Which keys have a vector (without copying any vector)."""
+        cached = self._state[0]
+        if not len(cached):
+            return np.zeros(len(keys), dtype=bool)
+        return cached[np.minimum(np.searchsorted(cached, keys), len(cached) - 1)] == keys
+
     def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(found mask, vectors at each key's position: valid where found; None when the cache
         is empty), read from one consistent state, so threads may call it while others add."""
@@ -166,7 +173,9 @@ _SHARED_CACHES: weakref.WeakValueDictionary[tuple[str, str], EmbeddingCache] = (
 _SHARED_CACHES_LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=4)
+_LOAD_LOCK = threading.Lock()
+
+
 def load_model(
     model: str,
     device: str | None,
@@ -177,7 +186,22 @@ def load_model(
     """Load an encoder once per process, with the lock its users share.
 
     Fast tokenizers are not safe to call from several threads at once, so encoding holds the lock.
+    Loading holds a lock too: the flow's embedding units start on several threads at once, and
+    without it each loaded its own copy of the model and encoded beside the others, which
+    doubled the activations' memory and oversubscribed the cores.
     """
+    with _LOAD_LOCK:
+        return _load_model(model, device, max_seq_length, backend, store)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_model(
+    model: str,
+    device: str | None,
+    max_seq_length: int | None,
+    backend: str,
+    store: Path | None,
+) -> tuple[Encoder, threading.Lock]:
     encoder = load_encoder(
         resolve_model_path(model),
         model,
@@ -260,16 +284,18 @@ class Embedder:
         return self.model.dim
 
     def _finish(self, vectors: np.ndarray) -> np.ndarray:
+        """float32, normalised for cosine in place: callers pass arrays nobody else holds."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if self.config.metric == "cosine":
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            vectors = vectors / np.maximum(norms, 1e-12)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return vectors
 
     def _encode_raw(self, texts: Sequence[str], progress: bool) -> np.ndarray:
         model = self.model
         with self._lock:
-            return model.encode(list(texts), self.config.batch_size, progress)
+            return model.encode(
+                list(texts), self.config.batch_size, progress, self.config.max_batch_tokens
+            )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed without the cache (queries): float32, normalised for cosine.
@@ -306,7 +332,9 @@ class Embedder:
     def _encode_pending(self, model: Encoder, batch: list[_PendingQueries]) -> None:
         texts = [text for request in batch for text in request.texts]
         try:
-            vectors = model.encode(texts, self.config.batch_size, False)
+            vectors = model.encode(
+                texts, self.config.batch_size, False, self.config.max_batch_tokens
+            )
         except Exception as error:
             for request in batch:
                 request.error, request.done = error, True
@@ -317,10 +345,10 @@ class Embedder:
             request.done = True
             start += len(request.texts)
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed through the cache: float32, L2-normalised for cosine, one row per text."""
+    def fill_cache(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode the texts the cache lacks, into the cache; returns every text's key."""
         keys = text_keys(texts)
-        found, _ = self.cache.get(keys)
+        found = self.cache.contains(keys)
         missing_keys, first = np.unique(keys[~found], return_index=True)
         missing_texts = [texts[i] for i in np.flatnonzero(~found)[first]]
         chunk = self.config.cache_chunk_rows
@@ -329,6 +357,11 @@ class Embedder:
             vectors = self._encode_raw(batch, progress=self.config.progress)
             self.encoded_count += len(batch)
             self.cache.add(missing_keys[start : start + chunk], vectors)
+        return keys
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed through the cache: float32, L2-normalised for cosine, one row per text."""
+        keys = self.fill_cache(texts)
         if not len(texts):
             return np.empty((0, self.dim), dtype=np.float32)
         found, vectors = self.cache.get(keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pyarrow as pa
 import pytest
 
 from indexes import Embedder, IndexConfig
-from indexes.embed import render_texts
+from indexes.backends import token_batches
+from indexes.embed import _load_model, load_model, render_texts
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -94,3 +96,38 @@ def test_concurrent_query_encoding_is_coalesced_without_mixing_results() -> None
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda i: embedder.encode(texts[i : i + 3]), range(0, 24, 3)))
     np.testing.assert_allclose(np.concatenate(results), expected, atol=1e-5)
+
+
+def test_threads_starting_together_share_one_model() -> None:
+    """The flow's embedding units start on several threads at once; each must get the one
+    model and its lock, not load its own copy and encode beside the others."""
+    _load_model.cache_clear()
+    barrier = threading.Barrier(4)
+
+    def load(_: int) -> tuple[object, object]:
+        barrier.wait()
+        return load_model(QUIET.model, None, QUIET.max_seq_length)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        loaded = list(pool.map(load, range(4)))
+    assert len({id(encoder) for encoder, _ in loaded}) == 1
+    assert len({id(lock) for _, lock in loaded}) == 1
+
+
+def test_token_batches_bound_padded_tokens_and_cover_every_text_once() -> None:
+    lengths = np.array([256, 12, 130, 256, 64, 7, 256, 90] * 40)
+    batches = token_batches(lengths, batch_size=64, max_tokens=4096)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) <= 64 and len(batch) * lengths[batch].max() <= 4096
+    assert [len(batch) for batch in batches[:3]] == [16, 16, 16]  # the 120 longest first
+    unbounded = token_batches(lengths, batch_size=64, max_tokens=None)
+    assert [len(batch) for batch in unbounded] == [64] * 5
+
+
+def test_token_batches_give_the_vectors_of_plain_encode_in_row_order() -> None:
+    encoder, _ = load_model(QUIET.model, None, QUIET.max_seq_length)
+    texts = [("a long review of the kettle " * (i % 9 + 1)).strip() for i in range(40)]
+    plain = encoder.model.encode(texts, batch_size=64, convert_to_numpy=True)
+    bounded = encoder.encode(texts, batch_size=64, progress=False, max_tokens=64)
+    np.testing.assert_allclose(bounded, plain, atol=1e-5)

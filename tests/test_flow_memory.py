@@ -6,24 +6,26 @@ import numpy as np
 import pyarrow as pa
 
 from filters.base import StageResult
-from flows.curate import embedding_units, row_vectors, settled
+from flows.curate import embedding_units, settled
+from indexes import Embedder, IndexConfig
 from indexes.embed import EmbeddingCache, text_keys
 
 
-def test_row_vectors_give_each_row_its_units_vector_in_row_order() -> None:
-    texts = [f"text {i % 37}" for i in range(300)]  # repeated texts share one vector
+def test_units_fill_the_cache_and_the_flow_reads_every_rows_vector_from_it(tmp_path) -> None:
+    config = IndexConfig(progress=False)
+    texts = [f"a note about parcel {i % 37}" for i in range(300)]  # repeats share one vector
+    holder = Embedder(config, cache_dir=tmp_path)
     units = embedding_units(texts, unit_rows=8)
-    rng = np.random.default_rng(3)
-    by_text = {text: rng.standard_normal(4).astype(np.float32) for text in set(texts)}
-    parts = [
-        (text_keys(unit), np.stack([by_text[text] for text in unit]), len(unit)) for unit in units
-    ]
+    for unit in units:  # as `embed_unit` does, each on its own Embedder
+        unit_embedder = Embedder(config, cache_dir=tmp_path)
+        unit_embedder.fill_cache(unit)
+        assert unit_embedder.encoded_count == len(unit)
 
-    vectors = row_vectors(text_keys(texts), parts)
+    vectors = holder.embed_texts(texts)
 
-    assert len(parts) == 5 and vectors.dtype == np.float32
-    assert np.array_equal(vectors, np.stack([by_text[text] for text in texts]))
-    assert row_vectors(text_keys([]), []).shape == (0, 0)
+    assert len(units) == 5 and holder.encoded_count == 0
+    np.testing.assert_allclose(vectors, Embedder(config).embed_texts(texts), atol=1e-6)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1)
 
 
 def test_settled_stage_keeps_removed_rows_and_stats_but_no_kept_buffers() -> None:
