@@ -62,6 +62,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("e2e_run.py", ["--rows", "100000"], ["--rows", "2000"]),
     ("stage_choices.py", [], ["--rows", "5000"]),
     ("page_cache_cost.py", [], ["--mb", "64"]),
+    ("embed_batching.py", [], ["--rows", "256", "--tokens", "none,2048"]),
 ]
 
 VERSIONED = [
