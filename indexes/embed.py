@@ -187,8 +187,8 @@ def load_model(
 
     Fast tokenizers are not safe to call from several threads at once, so encoding holds the lock.
     Loading holds a lock too: the flow's embedding units start on several threads at once, and
-    without it each loaded its own copy of the model and encoded beside the others, which
-    doubled the activations' memory and oversubscribed the cores.
+    without it each loaded its own copy of the model and encoded beside the others: two models
+    and two batches' activations in memory, how many depending on thread timing.
     """
     with _LOAD_LOCK:
         return _load_model(model, device, max_seq_length, backend, store)
