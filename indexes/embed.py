@@ -138,19 +138,14 @@ class EmbeddingCache:
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
         """Which keys have a vector (without copying any vector)."""
-        cached = self._state[0]
-        if not len(cached):
-            return np.zeros(len(keys), dtype=bool)
-        return cached[np.minimum(np.searchsorted(cached, keys), len(cached) - 1)] == keys
+        return _find(self._state[0], keys)[0]
 
     def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(found mask, vectors at each key's position: valid where found; None when the cache
         is empty), read from one consistent state, so threads may call it while others add."""
         cached, vectors = self._state
-        if vectors is None:
-            return np.zeros(len(keys), dtype=bool), None
-        positions = np.minimum(np.searchsorted(cached, keys), len(cached) - 1)
-        return cached[positions] == keys, vectors[positions]
+        found, positions = _find(cached, keys)
+        return found, None if vectors is None else vectors[positions]
 
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors; with a directory, persist them first as one atomically renamed shard."""
@@ -165,6 +160,14 @@ class EmbeddingCache:
                 os.replace(tmp, self.directory / name)
                 self._loaded.add(name)
             self._merge(records)
+
+
+def _find(cached: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(whether each key is among the sorted `cached` keys, its position there where it is)."""
+    if not len(cached):
+        return np.zeros(len(keys), dtype=bool), np.zeros(len(keys), dtype=np.intp)
+    positions = np.minimum(np.searchsorted(cached, keys), len(cached) - 1)
+    return cached[positions] == keys, positions
 
 
 _SHARED_CACHES: weakref.WeakValueDictionary[tuple[str, str], EmbeddingCache] = (
