@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from fresh_process import run_json
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -55,14 +55,7 @@ print(json.dumps({"seconds": seconds, "rss_rise_mib": (max(peak[0], base) - base
 
 
 def measure(tokens: str, rows: int) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, tokens, str(rows), str(REPO / "bench")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json(CHILD, tokens, str(rows), str(REPO / "bench"))
 
 
 def main() -> None:

@@ -26,10 +26,10 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from fresh_process import run_json
 
 REPO = Path(__file__).resolve().parent.parent
 WORDS = [
@@ -143,14 +143,7 @@ def generate(path: Path, target_bytes: int, seed: int = 13) -> tuple[int, int]:
 
 
 def measure(mode: str, path: Path, cache: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(path), str(cache)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json(CHILD, mode, str(path), str(cache))
 
 
 def main() -> None:
