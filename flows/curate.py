@@ -25,6 +25,7 @@ from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.states import State
 from prefect.tasks import exponential_backoff
 from tqdm.auto import tqdm
 
@@ -439,16 +440,32 @@ class StageTracker:
     def gather(self, name: str, futures: Sequence[PrefectFuture[Any]]) -> tuple[list[Any], int]:
         """Results in shard order and how many came from the cache."""
         results, hits = [], 0
-        with tqdm(
-            total=len(futures), desc=name, unit="shard", disable=not self.show_progress
-        ) as bar:
+        with self._progress(name, len(futures)) as bar:
             for future in futures:
                 results.append(future.result())
                 hits += future.state.name == "Cached"
                 bar.update()
-        if futures and hits == len(futures):
-            self.cached.append(name)
+        self._note_cached(name, hits, len(futures))
         return results, hits
+
+    def run_in_turn(
+        self, name: str, stage_task: Any, calls: Sequence[tuple[Any, ...]]
+    ) -> list[State[Any]]:
+        """Run a stage's units one after another in the flow's thread; their final states."""
+        states = []
+        with self._progress(name, len(calls)) as bar:
+            for args in calls:
+                states.append(stage_task(*args, return_state=True))
+                bar.update()
+        self._note_cached(name, sum(s.name == "Cached" for s in states), len(states))
+        return states
+
+    def _progress(self, name: str, total: int) -> tqdm:
+        return tqdm(total=total, desc=name, unit="shard", disable=not self.show_progress)
+
+    def _note_cached(self, name: str, hits: int, total: int) -> None:
+        if total and hits == total:
+            self.cached.append(name)
 
     def run(self, name: str, stage_task: Any, *args: Any) -> Any:
         """Run one global stage in the flow's thread."""
@@ -516,7 +533,7 @@ def curate_version(recipe_path: str, runner: RunnerConfig) -> RunSummary:
     duplicates = tracker.run("dedup", dedup, filters.dedup, per_row["toxicity"].kept)
     log_stage("dedup", rows_in, duplicates.removed.num_rows, cached="dedup" in tracker.cached)
     per_row["toxicity"] = settled(per_row["toxicity"])
-    vectors, encoded = embed(recipe, duplicates.kept, tracker)
+    vectors, encoded = embed(recipe, duplicates.kept, tracker, runner)
     return_free_memory()
     semantic, vectors = semantic_duplicates(recipe, duplicates.kept, vectors)
     duplicates = settled(duplicates)
@@ -562,22 +579,31 @@ def curate_version(recipe_path: str, runner: RunnerConfig) -> RunSummary:
     return RunSummary(recipe.name, release.version, version_dir, False, stats, tracker.cached)
 
 
-def embed(recipe: Recipe, table: pa.Table, tracker: StageTracker) -> tuple[np.ndarray, int]:
-    """Embed every candidate row once, in fixed units mapped over the runner; the on-disk cache
-    makes unchanged rows free in later versions. Returns the vectors and how many were encoded."""
+def embed(
+    recipe: Recipe, table: pa.Table, tracker: StageTracker, runner: RunnerConfig
+) -> tuple[np.ndarray, int]:
+    """Embed every candidate row once, in fixed units; the on-disk cache makes unchanged rows
+    free in later versions. Returns the vectors and how many were encoded.
+
+    With Dask the units are mapped over the workers, each with its own model. With threads
+    they run in turn on the flow's own thread: a process encodes with one model under one lock,
+    so pool threads would only queue for it (bench/embed_thread.py: the thread that encodes
+    makes no difference to speed)."""
     texts = render_texts(table, recipe.index.template)
     units = embedding_units(texts, recipe.index.cache_chunk_rows)
     get_run_logger().info("stage=embed started rows=%d units=%d", table.num_rows, len(units))
     cache_dir = recipe.dataset_dir() / ".embedding-cache"
-    # Holds the on-disk cache open, so that units on threads share it instead of each reading it.
+    # Holds the on-disk cache open, so that units share it instead of each reading it.
     holder = Embedder(recipe.index, cache_dir=cache_dir)
-    futures = embed_unit.map(unmapped(recipe.index), unmapped(cache_dir), units)
-    counts, _ = tracker.gather("embed", futures)
+    if runner.kind == "threads":
+        calls = [(recipe.index, cache_dir, unit) for unit in units]
+        states = tracker.run_in_turn("embed", embed_unit, calls)
+    else:
+        futures = embed_unit.map(unmapped(recipe.index), unmapped(cache_dir), units)
+        tracker.gather("embed", futures)
+        states = [future.state for future in futures]
     # A unit restored from the persisted results encoded nothing in this run.
-    encoded = sum(
-        0 if future.state.name == "Cached" else count
-        for future, count in zip(futures, counts, strict=True)
-    )
+    encoded = sum(0 if state.name == "Cached" else state.result() for state in states)
     holder.cache.refresh()  # units on Dask workers wrote their shards from other processes
     vectors = holder.embed_texts(texts)
     get_run_logger().info("stage=embed rows=%d units=%d", table.num_rows, len(units))
