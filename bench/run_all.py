@@ -63,6 +63,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("stage_choices.py", [], ["--rows", "5000"]),
     ("page_cache_cost.py", [], ["--mb", "64"]),
     ("embed_batching.py", [], ["--rows", "256", "--tokens", "none,2048"]),
+    ("embed_thread.py", [], ["--rows", "128", "--repeats", "1"]),
 ]
 
 VERSIONED = [
