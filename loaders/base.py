@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import queue
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,12 +194,11 @@ class TableSpool:
     def _write_now(self, table: pa.Table) -> None:
         if self._writer is None or not table.schema.equals(self._schema):
             self._close_part()
-            handle, name = tempfile.mkstemp(
-                prefix="curate-load-", suffix=".arrow", dir=self.cache_dir
-            )
-            os.close(handle)
-            self._paths.append(Path(name))
-            self._writer = ipc.new_file(name, table.schema)
+            # A new name, not a `mkstemp` file: reopening that one truncates it, and ext4 then
+            # pushes the whole file to disk when it is closed (auto_da_alloc), in our thread.
+            path = self.cache_dir / f"curate-load-{uuid.uuid4().hex}.arrow"
+            self._paths.append(path)
+            self._writer = ipc.new_file(str(path), table.schema)
             self._schema = table.schema
         self._writer.write_table(table)
 
