@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import mmap
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import charset_normalizer
 import numpy as np
@@ -77,6 +80,12 @@ class Utf8Stream:
                 break
         out, self._pending = self._pending, b""
         return out
+
+    def plain_file(self) -> BinaryIO | None:
+        """The open file itself when its bytes are the stream's bytes (uncompressed UTF-8 with
+        nothing pending), so a reader may map it and seek in it; None otherwise."""
+        plain = self._decoder is None and isinstance(getattr(self._raw, "raw", None), io.FileIO)
+        return self._raw if plain and not self._pending else None
 
     def close(self) -> None:
         self._raw.close()
@@ -167,29 +176,68 @@ class CsvReader:
             raise
         self.header: list[str] = header_block.table.column_names
         self.header_problems = header_block.problems
+        self._file = self.stream.plain_file()
+        self._map = _map_file(self._file) if self._file is not None else None
+        self._buf_is_file = True  # buf is the file's bytes just before the file position
+        self._released = 0  # mapped bytes before this offset are no longer needed
 
     def blocks(self) -> Iterator[CsvBlock]:
+        """Blocks of rows in file order. A plain UTF-8 file is parsed straight from its memory
+        map whenever the buffer is empty (no copy of the bytes); other files, and the exact
+        path, go through the buffer."""
         if self.header_problems:
             yield CsvBlock(_empty(self.header), np.zeros(0, np.int64), self.header_problems)
         size = self.block_size
         try:
             while True:
-                self._fill(self.block_size)
-                if not self.buf:
-                    return
-                cut, quotes = self._safe_cut(size)
-                block = self._fast(memoryview(self.buf)[:cut], quotes) if cut else None
+                if self._map is not None and self._give_back_buffer():
+                    source, base = self._map, self._file.tell()
+                    if base >= len(self._map):
+                        return
+                else:
+                    self._fill(self.block_size)
+                    if not self.buf:
+                        return
+                    source, base = self.buf, 0
+                cut, quotes = self._safe_cut(source, base, size)
+                block = self._fast(source, base, cut, quotes) if cut else None
                 if block is not None:
                     self.line += block.newlines
-                    self.buf = self.buf[cut:]
+                    self._consume(source, base + cut)
                     size = min(size * 4, self.block_size)
                     yield block
                 elif cut and size > MIN_FAST_BYTES:
                     size = max(size // 8, MIN_FAST_BYTES)  # narrow down to the bad rows
                 else:
+                    self._fill(self.block_size)
                     yield self._exact(target=cut or len(self.buf))
         finally:
             self.stream.close()
+
+    def _give_back_buffer(self) -> bool:
+        """Empty the buffer by moving the file position back over it, so that reading goes on
+        from the map; only possible while the buffer holds exactly the file's bytes."""
+        if not self.buf:
+            self._buf_is_file = True
+            return True
+        if self.eof or not self._buf_is_file:
+            return False
+        self._file.seek(-len(self.buf), io.SEEK_CUR)
+        self.buf = b""
+        return True
+
+    def _consume(self, source: bytes | mmap.mmap, end: int) -> None:
+        """Drop the bytes up to `end` of `source` (the buffer, or the map at the file position)."""
+        if source is self.buf:
+            self.buf = self.buf[end:]
+            return
+        self._file.seek(end)
+        # Hand parsed pages back, or they would count towards the process's resident memory
+        # for as long as the file is mapped.
+        release_end = end - end % mmap.PAGESIZE
+        if release_end > self._released:
+            self._map.madvise(mmap.MADV_DONTNEED, self._released, release_end - self._released)
+            self._released = release_end
 
     def _fill(self, size: int) -> None:
         while not self.eof and len(self.buf) < size:
@@ -207,32 +255,37 @@ class CsvReader:
             self._scratch = np.empty(len(data), dtype=bool)
         return np.equal(data, byte, out=self._scratch[: len(data)])
 
-    def _safe_cut(self, size: int) -> tuple[int, np.ndarray]:
-        """End of the last complete row within `size` bytes, judged by quote parity (0 if unsure),
-        and the positions of the quotes before it, which the fast path checks next."""
-        end = self.buf.rfind(b"\n", 0, size)
+    def _safe_cut(self, source: bytes | mmap.mmap, base: int, size: int) -> tuple[int, np.ndarray]:
+        """End of the last complete row within `size` bytes from `base` of `source`, judged by
+        quote parity (0 if unsure), and the positions of the quotes before it (relative to
+        `base`), which the fast path checks next."""
+        end = source.rfind(b"\n", base, base + size) - base
         if end < 0:
             return 0, np.zeros(0, np.int64)
-        data = np.frombuffer(self.buf, np.uint8, count=end)
-        quoted = self.buf.find(b'"', 0, end) >= 0
+        data = np.frombuffer(source, np.uint8, count=end, offset=base)
+        quoted = source.find(b'"', base, base + end) >= 0
         quotes = np.flatnonzero(self._matches(data, QUOTE)) if quoted else np.zeros(0, np.int64)
         for _ in range(16):
             count = int(np.searchsorted(quotes, end))
             if count % 2 == 0:
                 return end + 1, quotes[:count]
-            end = self.buf.rfind(b"\n", 0, end)
+            end = source.rfind(b"\n", base, base + end) - base
             if end < 0:
                 break
         return 0, np.zeros(0, np.int64)
 
-    def _fast(self, block: memoryview, quotes: np.ndarray) -> CsvBlock | None:
-        """Parse a block with pyarrow, or None when the block needs the exact path."""
+    def _fast(
+        self, source: bytes | mmap.mmap, base: int, length: int, quotes: np.ndarray
+    ) -> CsvBlock | None:
+        """Parse `length` bytes from `base` of `source` with pyarrow, or None when they need the
+        exact path."""
+        block = memoryview(source)[base : base + length]
         data = np.frombuffer(block, np.uint8)
         if len(quotes) and self._mid_field_quote(data, quotes):
             return None
         if len(block) > self.max_line and self._longest_line(data) > self.max_line:
             return None  # an over-long line: the exact path quarantines it
-        if self._bare_cr(data):
+        if source.find(b"\r", base, base + length) >= 0 and self._bare_cr(data):
             return None  # a lone \r ends a line for both parsers; the exact path numbers it
         newlines = int(np.count_nonzero(self._matches(data, LF)))
         table = self._parse(block, newlines_in_values=len(quotes) > 0)
@@ -283,8 +336,6 @@ class CsvReader:
 
     def _bare_cr(self, data: np.ndarray) -> bool:
         """A \\r not followed by \\n (blocks end with \\n, so every \\r has a next byte)."""
-        if self.buf.find(b"\r", 0, len(data)) < 0:
-            return False
         returns = np.flatnonzero(self._matches(data, CR))
         return bool(np.any(data[returns + 1] != LF))
 
@@ -293,6 +344,7 @@ class CsvReader:
         bounded chunks; return its length and its first characters (for the quarantine)."""
         head = self.buf[start : start + 2000].decode("utf-8", "replace")
         end = self.buf.find(b"\n", start)
+        self._buf_is_file = False  # the line is cut out of the buffer
         if end >= 0:
             self.buf = self.buf[:start] + self.buf[end + 1 :]
             return end + 1 - start, head
@@ -411,6 +463,15 @@ class CsvReader:
             }
         )
         return CsvBlock(table, np.array(row_lines, np.int64), problems, fast=False)
+
+
+def _map_file(file: BinaryIO) -> mmap.mmap | None:
+    """The file memory-mapped read-only, or None where it cannot be (empty, or not a regular
+    file); the reader then reads it into its buffer instead."""
+    try:
+        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
 
 
 def _inner_newlines(

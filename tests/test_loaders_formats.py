@@ -63,17 +63,22 @@ def load(tmp_path: Path, name: str, data: bytes, **source) -> tuple:
     return result, result.table.to_pylist(), result.quarantine.to_pylist()
 
 
-def test_block_wise_csv_matches_the_exact_reading_line_for_line(tmp_path):
+@pytest.mark.parametrize("name", ["m.csv", "m.csv.gz"])
+def test_block_wise_csv_matches_the_exact_reading_line_for_line(tmp_path, name):
+    """A plain file is parsed from its memory map and drops to the buffer around bad rows; a
+    compressed one is read through the buffer throughout. Both must read the same rows."""
     data, good, bad = build_messy_csv(6000)
     assert len(data) > 4 * 65536  # several blocks
+    if name.endswith(".gz"):
+        data = gzip.compress(data)
     result, rows, quarantined = load(
-        tmp_path, "m.csv", data, text="body", id="id", block_bytes=65536, encoding="utf-8"
+        tmp_path, name, data, text="body", id="id", block_bytes=65536, encoding="utf-8"
     )
     assert [(r["id"], r["text"], r["source"]) for r in rows] == [
-        (i, t, f"m.csv:{n}") for i, t, n in good
+        (i, t, f"{name}:{n}") for i, t, n in good
     ]
     assert [(q["reason"], q["source"]) for q in quarantined] == [
-        (reason, f"m.csv:{n}") for reason, n in bad
+        (reason, f"{name}:{n}") for reason, n in bad
     ]
     assert rows[0]["score"] == int(good[0][0][1:]) % 5  # numbers inferred across all blocks
     assert result.rows_read + result.rows_unreadable == len(good) + len(bad)
