@@ -28,7 +28,7 @@ SHARED_EVAL = ROOT.parent / "shared" / "eval"
 
 # (script, full-size arguments, quick arguments)
 BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
-    ("load_csv.py", ["--gb", "5"], ["--gb", "0.05"]),
+    ("load_csv.py", ["--gb", "5", "--repeats", "3"], ["--gb", "0.05"]),
     ("load_extraction.py", [], []),
     (
         "pii_eval.py",

@@ -6,7 +6,8 @@ count, every byte is valid UTF-8, no quote sits mid-field, no \r stands alone, a
 newlines add up (each ends a row or sits inside a parsed value: no blank lines). Row line
 numbers then follow from the newlines inside each row's values. Any other block goes through
 the per-line Python path, which names the exact line and reason of each bad row, so the fast
-path never changes what is read, only how quickly.
+path never changes what is read, only how quickly. Plain UTF-8 files are parsed straight from
+a memory map, without copying their bytes; compressed and transcoded ones through a buffer.
 """
 
 from __future__ import annotations
