@@ -598,12 +598,15 @@ def embed(
     if runner.kind == "threads":
         calls = [(recipe.index, cache_dir, unit) for unit in units]
         states = tracker.run_in_turn("embed", embed_unit, calls)
+        counts = [state.result() for state in states]
     else:
         futures = embed_unit.map(unmapped(recipe.index), unmapped(cache_dir), units)
-        tracker.gather("embed", futures)
+        counts, _ = tracker.gather("embed", futures)
         states = [future.state for future in futures]
     # A unit restored from the persisted results encoded nothing in this run.
-    encoded = sum(0 if state.name == "Cached" else state.result() for state in states)
+    encoded = sum(
+        0 if state.name == "Cached" else count for state, count in zip(states, counts, strict=True)
+    )
     holder.cache.refresh()  # units on Dask workers wrote their shards from other processes
     vectors = holder.embed_texts(texts)
     get_run_logger().info("stage=embed rows=%d units=%d", table.num_rows, len(units))
