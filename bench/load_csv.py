@@ -12,7 +12,7 @@ reporting wall time and its own peak RSS (ru_maxrss):
 - pyarrow open_csv, spooled: the same, with a second thread writing the batches to an Arrow IPC
   file that is memory-mapped back: the least any loader that keeps its rows on disk must do.
 
-Both pyarrow modes run with pyarrow's defaults plus the two options this file needs: values
+The pyarrow modes run with pyarrow's defaults plus the two options this file needs: values
 spanning lines (`newlines_in_values`) and skipping the planted bad rows (`invalid_row_handler`).
 - pandas: `pandas.read_csv` in chunks of 1M rows (the whole file does not fit in memory).
 
@@ -81,6 +81,8 @@ import pandas as pd
 import pyarrow.csv as pacsv
 from loaders import SourceConfig, load_source
 mode, path, cache = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+# pyarrow's defaults plus what this file needs: multi-line values, skipping the bad rows
+parse_options = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda row: "skip")
 start = time.perf_counter()  # imports are not timed
 _usage = resource.getrusage(resource.RUSAGE_SELF)
 cpu_at_start = _usage.ru_utime + _usage.ru_stime
@@ -92,12 +94,10 @@ if mode.startswith("ours"):
     result = load_source(source, path.parent, cache_dir=cache)
     rows, bad = result.rows_read, result.rows_unreadable
 elif mode == "pyarrow_read_csv":
-    options = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda row: "skip")
-    table = pacsv.read_csv(path, parse_options=options)
+    table = pacsv.read_csv(path, parse_options=parse_options)
     rows, bad = table.num_rows, None
 elif mode == "pyarrow_open_csv":
-    options = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda row: "skip")
-    reader = pacsv.open_csv(path, parse_options=options)
+    reader = pacsv.open_csv(path, parse_options=parse_options)
     for batch in reader:
         rows += batch.num_rows
     bad = None
@@ -106,8 +106,7 @@ elif mode == "pyarrow_open_csv_spooled":
     # streaming parse, with every batch written to an IPC file by a second thread.
     import queue, threading
     import pyarrow as pa, pyarrow.ipc as ipc
-    options = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda row: "skip")
-    reader = pacsv.open_csv(path, parse_options=options)
+    reader = pacsv.open_csv(path, parse_options=parse_options)
     cache.mkdir(parents=True, exist_ok=True)
     spool = cache / "pyarrow-spool.arrow"
     handoff = queue.Queue(2)
@@ -119,7 +118,6 @@ elif mode == "pyarrow_open_csv_spooled":
     writer_thread.start()
     for batch in reader:
         handoff.put(batch)
-        rows += batch.num_rows
     handoff.put(None)
     writer_thread.join()
     rows = ipc.open_file(pa.memory_map(str(spool))).read_all().num_rows
