@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from loaders.cache_file import DirectWriter, read_mapped
+
 CORE_COLUMNS = ("id", "text", "source", "source_name", "license")
 
 QUARANTINE_SCHEMA = pa.schema(
@@ -145,6 +147,7 @@ class TableSpool:
         self.cache_dir = Path(cache_dir or tempfile.gettempdir())
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self._paths: list[Path] = []
+        self._file: DirectWriter | None = None
         self._writer: ipc.RecordBatchFileWriter | None = None
         self._schema: pa.Schema | None = None
         self._queue: queue.Queue[pa.Table | None] = queue.Queue(QUEUED_BATCHES)
@@ -170,7 +173,7 @@ class TableSpool:
         parts = []
         try:
             for path in self._paths:
-                parts.append(ipc.open_file(pa.memory_map(str(path))).read_all())
+                parts.append(read_mapped(path))
         finally:
             self.discard()
         return parts
@@ -198,7 +201,8 @@ class TableSpool:
             # pushes the whole file to disk when it is closed (auto_da_alloc), in our thread.
             path = self.cache_dir / f"curate-load-{uuid.uuid4().hex}.arrow"
             self._paths.append(path)
-            self._writer = ipc.new_file(str(path), table.schema)
+            self._file = DirectWriter(path)
+            self._writer = ipc.new_file(self._file, table.schema)
             self._schema = table.schema
         self._writer.write_table(table)
 
@@ -215,8 +219,11 @@ class TableSpool:
 
     def _close_part(self) -> None:
         if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+            try:
+                self._writer.close()
+            finally:
+                self._file.close()
+                self._writer = None
 
 
 def unify_tables(tables: list[pa.Table]) -> pa.Table | None:
