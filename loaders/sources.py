@@ -65,6 +65,8 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "bool": pa.bool_(),
     "timestamp": pa.timestamp("us"),
 }
+# Spooled beside a CSV column: its values as numbers, while every value so far is one.
+NUMERIC_PREFIX = "\x00numbers:"
 BATCH_ROWS = 65_536  # rows per batch for row-by-row formats and columnar files
 BATCH_TEXT_BYTES = 64 << 20  # or fewer, once the batch's text reaches this size
 # What a corrupt or hostile file raises while being read; it becomes one quarantine entry for the
@@ -211,8 +213,8 @@ def load_source(source: SourceConfig, base_dir: Path, cache_dir: Path | None = N
         parts = state.spool.finish()
     finally:
         state.spool.discard()
-    table = unify_tables(parts)
-    table = _infer_numbers(table, state.numeric_kinds) if table is not None else _empty_rows()
+    table = unify_tables([_settle_numbers(part, state.numeric_kinds) for part in parts])
+    table = table if table is not None else _empty_rows()
     unreadable = len(state.quarantine.rows)
     return LoadResult(
         table=table,
@@ -359,9 +361,11 @@ def _add_columnar(
             continue
         new_name = source.columns.get(column_name, column_name)
         column = raw[column_name]
-        if infer_numbers and new_name not in source.types:
-            _note_numeric_kinds(state.numeric_kinds, new_name, column)
         table = table.append_column(new_name, column)
+        if infer_numbers and new_name not in source.types:
+            numbers = _numeric_values(state.numeric_kinds, new_name, column)
+            if numbers is not None:
+                table = table.append_column(NUMERIC_PREFIX + new_name, numbers)
     state.spool.write(_apply_types(state, table))
 
 
@@ -425,39 +429,54 @@ def _content_ids(source_name: str, text: pa.ChunkedArray) -> pa.Array:
     return pa.StringArray.from_buffers(len(digests), pa.py_buffer(width), pa.py_buffer(hexed))
 
 
-def _note_numeric_kinds(kinds: dict[str, set[str]], name: str, column: pa.ChunkedArray) -> None:
-    """Narrow which numeric types every non-empty value of a string column parses as."""
+def _numeric_values(
+    kinds: dict[str, set[str]], name: str, column: pa.ChunkedArray
+) -> pa.ChunkedArray | None:
+    """The block's values of a CSV column as the narrowest numeric type that every non-empty
+    value of that column so far parses as (empty values become null); None once one does not.
+
+    The values are spooled beside the strings, so a column found numeric at the end is taken
+    from the spool as it is, without a second pass over the whole column.
+    """
     possible = kinds.setdefault(name, {"int64", "float64", "empty"})
     if not possible - {"empty"} or not pa.types.is_string(column.type):
         possible.clear()
-        return
-    head = column.slice(0, 1000)
-    for values in (head.filter(pc.not_equal(head, "")), column.filter(pc.not_equal(column, ""))):
-        if len(values):
-            possible.discard("empty")
-        for kind in ("int64", "float64"):
-            if kind not in possible:
-                continue
-            try:
-                values.cast(ARROW_TYPES[kind])
-                break  # every integer string also parses as a float
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                possible.discard(kind)
-        if not possible - {"empty"}:
-            return
-
-
-def _infer_numbers(table: pa.Table, kinds: dict[str, set[str]]) -> pa.Table:
-    """CSV columns whose every non-empty value is a number become int64 or float64."""
-    for name, possible in kinds.items():
-        if "empty" in possible or not possible:
+        return None
+    empty: pa.ChunkedArray | None = None
+    for kind in ("int64", "float64"):
+        if kind not in possible:
             continue
-        target = ARROW_TYPES["int64" if "int64" in possible else "float64"]
-        column = table[name]
-        position = table.schema.get_field_index(name)
-        values = pc.if_else(pc.equal(column, ""), None, column).cast(target)
-        table = table.set_column(position, name, values)
-    return table
+        try:
+            values = column.cast(ARROW_TYPES[kind])  # most blocks have no empty value
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            if empty is None:
+                empty = pc.equal(column, "")
+            try:
+                values = pc.if_else(empty, None, column).cast(ARROW_TYPES[kind])
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                possible.discard(kind)  # every integer string also parses as a float
+                continue
+        if values.null_count < len(values):
+            possible.discard("empty")
+        return values
+    return None
+
+
+def _settle_numbers(part: pa.Table, kinds: dict[str, set[str]]) -> pa.Table:
+    """Replace each CSV column that held only numbers by its spooled numeric values (int64,
+    or float64 when any value needed it), and drop the spooled values of the others."""
+    for position in reversed(range(part.num_columns)):
+        spooled = part.column_names[position]
+        if not spooled.startswith(NUMERIC_PREFIX):
+            continue
+        name = spooled.removeprefix(NUMERIC_PREFIX)
+        possible = kinds.get(name, set())
+        if possible and "empty" not in possible:
+            target = ARROW_TYPES["int64" if "int64" in possible else "float64"]
+            original = part.schema.get_field_index(name)
+            part = part.set_column(original, name, part.column(position).cast(target))
+        part = part.remove_column(position)
+    return part
 
 
 def _apply_types(state: _SourceState, table: pa.Table) -> pa.Table:

@@ -84,6 +84,30 @@ def test_block_wise_csv_matches_the_exact_reading_line_for_line(tmp_path, name):
     assert result.rows_read + result.rows_unreadable == len(good) + len(bad)
 
 
+def test_column_types_are_inferred_over_every_block_of_a_csv(tmp_path):
+    """Each block's numbers are spooled as it is read; a late block decides the final type:
+    a fraction makes the column float, a word keeps the original strings, empties are null."""
+    rows = 30000
+    lines = ["id,body,count,ratio,code,blank"]
+    for i in range(rows):
+        ratio = "2.5" if i == rows - 1 else str(i % 7)
+        code = "x7" if i == rows - 1 else f"{i % 100:02d}"
+        count = "" if i % 1000 == 0 else str(i)
+        lines.append(f"{i},row {i} text,{count},{ratio},{code},")
+    result, loaded, _ = load(
+        tmp_path, "t.csv", ("\n".join(lines) + "\n").encode(), text="body", block_bytes=65536
+    )
+    types = dict(zip(result.table.column_names, result.table.schema.types, strict=True))
+    assert str(types["count"]) == "int64" and str(types["ratio"]) == "double"
+    assert str(types["code"]) == "string" and str(types["blank"]) == "string"
+    assert [(r["count"], r["ratio"], r["code"]) for r in loaded[999:1001]] == [
+        (999, 5.0, "99"),
+        (None, 6.0, "00"),
+    ]
+    assert loaded[-1]["ratio"] == 2.5 and loaded[-1]["code"] == "x7"
+    assert not any(name.startswith("\x00") for name in result.table.column_names)
+
+
 def test_clean_blocks_take_the_fast_path_and_dirty_ones_the_exact_path(tmp_path):
     clean = b"id,body\n" + b"".join(f'{i},"row {i}, fine"\n'.encode() for i in range(20000))
     path = tmp_path / "c.csv"
