@@ -17,7 +17,10 @@ import csv
 import io
 import mmap
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -35,6 +38,8 @@ from loaders.records import Record
 csv.field_size_limit(2**31 - 1)
 SNIFF_BYTES = 1 << 16
 MIN_FAST_BYTES = 1 << 18  # a failing block is retried in smaller pieces down to this size
+NO_QUOTES = np.zeros(0, np.int64)
+PARSE_THREADS = max(1, min(pa.cpu_count(), 4))  # blocks parsed at once, one thread each
 DELIMITER_CANDIDATES = (",", "\t", ";", "|")
 QUOTE, LF, CR = ord('"'), ord("\n"), ord("\r")
 UTF8_MULTIBYTE = re.compile(
@@ -169,7 +174,7 @@ class CsvReader:
         self.delimiter = delimiter or detect_delimiter(self.buf)
         self._boundary = np.zeros(256, dtype=bool)
         self._boundary[[ord(self.delimiter), LF, CR, QUOTE]] = True
-        self._scratch = np.empty(0, dtype=bool)
+        self._scratch = threading.local()
         try:
             header_block = self._exact(target=1, header=True)
         except BaseException:
@@ -184,14 +189,16 @@ class CsvReader:
 
     def blocks(self) -> Iterator[CsvBlock]:
         """Blocks of rows in file order. A plain UTF-8 file is parsed straight from its memory
-        map whenever the buffer is empty (no copy of the bytes); other files, and the exact
-        path, go through the buffer."""
+        map whenever the buffer is empty (no copy of the bytes), several blocks at a time;
+        other files, and the exact path, go through the buffer."""
         if self.header_problems:
             yield CsvBlock(_empty(self.header), np.zeros(0, np.int64), self.header_problems)
         size = self.block_size
         try:
             while True:
                 if self._map is not None and self._give_back_buffer():
+                    if size == self.block_size and (yield from self._parallel_blocks()):
+                        size = max(size // 8, MIN_FAST_BYTES)  # narrow down to the bad rows
                     source, base = self._map, self._file.tell()
                     if base >= len(self._map):
                         return
@@ -201,10 +208,9 @@ class CsvReader:
                         return
                     source, base = self.buf, 0
                 cut, quotes = self._safe_cut(source, base, size)
-                block = self._fast(source, base, cut, quotes) if cut else None
+                block = self._fast(source, base, cut, quotes, use_threads=True) if cut else None
                 if block is not None:
-                    self.line += block.newlines
-                    self._consume(source, base + cut)
+                    self._take(block, source, base + cut)
                     size = min(size * 4, self.block_size)
                     yield block
                 elif cut and size > MIN_FAST_BYTES:
@@ -214,6 +220,41 @@ class CsvReader:
                     yield self._exact(target=cut or len(self.buf))
         finally:
             self.stream.close()
+
+    def _parallel_blocks(self) -> Generator[CsvBlock, None, bool]:
+        """Full-size blocks from the map at the file position: cut here, in order, and checked
+        and parsed in worker threads, a few blocks ahead. Returns True when it stopped at a
+        block that needs a closer look (the file position is then that block's start); False
+        at the end of the file or where no row ends within a block."""
+        in_flight: deque[tuple[int, int, Future[CsvBlock | None]]] = deque()
+        next_base = self._file.tell()
+        with ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="csv-parse") as pool:
+            try:
+                while True:
+                    while len(in_flight) <= PARSE_THREADS and next_base < len(self._map):
+                        cut, quotes = self._safe_cut(self._map, next_base, self.block_size)
+                        if not cut:
+                            break
+                        job = pool.submit(self._fast, self._map, next_base, cut, quotes, False)
+                        in_flight.append((next_base, cut, job))
+                        next_base += cut
+                    if not in_flight:
+                        return False
+                    base, cut, job = in_flight.popleft()
+                    block = job.result()
+                    if block is None:
+                        return True
+                    self._take(block, self._map, base + cut)
+                    yield block
+            finally:
+                for _, _, job in in_flight:
+                    job.cancel()
+
+    def _take(self, block: CsvBlock, source: bytes | mmap.mmap, end: int) -> None:
+        """Number the block's rows from the current line and drop its bytes."""
+        block.lines += self.line
+        self.line += block.newlines
+        self._consume(source, end)
 
     def _give_back_buffer(self) -> bool:
         """Empty the buffer by moving the file position back over it, so that reading goes on
@@ -250,11 +291,12 @@ class CsvReader:
             self.buf += chunk
 
     def _matches(self, data: np.ndarray, byte: int) -> np.ndarray:
-        """`data == byte` in a scratch array reused across blocks: a fresh block-sized mask per
-        scan costs more in page faults than the comparison itself."""
-        if len(self._scratch) < len(data):
-            self._scratch = np.empty(len(data), dtype=bool)
-        return np.equal(data, byte, out=self._scratch[: len(data)])
+        """`data == byte` in a scratch array reused across blocks (one per thread): a fresh
+        block-sized mask per scan costs more in page faults than the comparison itself."""
+        scratch = getattr(self._scratch, "mask", None)
+        if scratch is None or len(scratch) < len(data):
+            scratch = self._scratch.mask = np.empty(len(data), dtype=bool)
+        return np.equal(data, byte, out=scratch[: len(data)])
 
     def _safe_cut(self, source: bytes | mmap.mmap, base: int, size: int) -> tuple[int, np.ndarray]:
         """End of the last complete row within `size` bytes from `base` of `source`, judged by
@@ -262,10 +304,11 @@ class CsvReader:
         `base`), which the fast path checks next."""
         end = source.rfind(b"\n", base, base + size) - base
         if end < 0:
-            return 0, np.zeros(0, np.int64)
+            return 0, NO_QUOTES
+        if source.find(b'"', base, base + end) < 0:
+            return end + 1, NO_QUOTES
         data = np.frombuffer(source, np.uint8, count=end, offset=base)
-        quoted = source.find(b'"', base, base + end) >= 0
-        quotes = np.flatnonzero(self._matches(data, QUOTE)) if quoted else np.zeros(0, np.int64)
+        quotes = np.flatnonzero(self._matches(data, QUOTE))
         for _ in range(16):
             count = int(np.searchsorted(quotes, end))
             if count % 2 == 0:
@@ -273,13 +316,19 @@ class CsvReader:
             end = source.rfind(b"\n", base, base + end) - base
             if end < 0:
                 break
-        return 0, np.zeros(0, np.int64)
+        return 0, NO_QUOTES
 
     def _fast(
-        self, source: bytes | mmap.mmap, base: int, length: int, quotes: np.ndarray
+        self,
+        source: bytes | mmap.mmap,
+        base: int,
+        length: int,
+        quotes: np.ndarray,
+        use_threads: bool,
     ) -> CsvBlock | None:
         """Parse `length` bytes from `base` of `source` with pyarrow, or None when they need the
-        exact path."""
+        exact path. Row line numbers are counted from the block's first line. Safe to run in
+        several threads at once."""
         block = memoryview(source)[base : base + length]
         data = np.frombuffer(block, np.uint8)
         if len(quotes) and self._mid_field_quote(data, quotes):
@@ -289,7 +338,7 @@ class CsvReader:
         if source.find(b"\r", base, base + length) >= 0 and self._bare_cr(data):
             return None  # a lone \r ends a line for both parsers; the exact path numbers it
         newlines = int(np.count_nonzero(self._matches(data, LF)))
-        table = self._parse(block, newlines_in_values=len(quotes) > 0)
+        table = self._parse(block, newlines_in_values=len(quotes) > 0, use_threads=use_threads)
         if table is None:
             return None
         # Every newline either ends a row or sits inside a value; anything else is a blank line
@@ -300,9 +349,11 @@ class CsvReader:
         lines_before = np.arange(table.num_rows, dtype=np.int64)
         if inner.any():
             lines_before += np.concatenate(([0], np.cumsum(inner[:-1], dtype=np.int64)))
-        return CsvBlock(table, self.line + lines_before, newlines=newlines)
+        return CsvBlock(table, lines_before, newlines=newlines)
 
-    def _parse(self, block: memoryview, newlines_in_values: bool) -> pa.Table | None:
+    def _parse(
+        self, block: memoryview, newlines_in_values: bool, use_threads: bool
+    ) -> pa.Table | None:
         """The block's rows as string columns, or None on any bad row, byte or quote."""
         problems: list[object] = []
 
@@ -314,7 +365,9 @@ class CsvReader:
             table = pacsv.read_csv(
                 pa.py_buffer(block),
                 read_options=pacsv.ReadOptions(
-                    column_names=self.header, block_size=max(1 << 20, len(block) // 4)
+                    column_names=self.header,
+                    block_size=max(1 << 20, len(block) // 4),
+                    use_threads=use_threads,
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.delimiter,
