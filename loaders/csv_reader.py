@@ -7,7 +7,8 @@ newlines add up (each ends a row or sits inside a parsed value: no blank lines).
 numbers then follow from the newlines inside each row's values. Any other block goes through
 the per-line Python path, which names the exact line and reason of each bad row, so the fast
 path never changes what is read, only how quickly. Plain UTF-8 files are parsed straight from
-a memory map, without copying their bytes; compressed and transcoded ones through a buffer.
+a memory map, without copying their bytes, several blocks at once in worker threads (only the
+cut is serial); compressed and transcoded ones through a buffer, one block at a time.
 """
 
 from __future__ import annotations
