@@ -442,24 +442,31 @@ def _numeric_values(
     if not possible - {"empty"} or not pa.types.is_string(column.type):
         possible.clear()
         return None
-    empty: pa.ChunkedArray | None = None
+    values, blanked = column, False
     for kind in ("int64", "float64"):
         if kind not in possible:
             continue
-        try:
-            values = column.cast(ARROW_TYPES[kind])  # most blocks have no empty value
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            if empty is None:
-                empty = pc.equal(column, "")
-            try:
-                values = pc.if_else(empty, None, column).cast(ARROW_TYPES[kind])
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                possible.discard(kind)  # every integer string also parses as a float
-                continue
-        if values.null_count < len(values):
+        numbers = _cast_or_none(values, ARROW_TYPES[kind])  # most blocks have no empty value
+        if numbers is None and not blanked:
+            blanked = True
+            empty = pc.equal(column, "")
+            if pc.any(empty).as_py():
+                values = pc.if_else(empty, None, column)
+                numbers = _cast_or_none(values, ARROW_TYPES[kind])
+        if numbers is None:
+            possible.discard(kind)  # every integer string also parses as a float
+            continue
+        if numbers.null_count < len(numbers):
             possible.discard("empty")
-        return values
+        return numbers
     return None
+
+
+def _cast_or_none(values: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray | None:
+    try:
+        return values.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _settle_numbers(part: pa.Table, kinds: dict[str, set[str]]) -> pa.Table:
