@@ -355,7 +355,14 @@ class CsvReader:
     def _parse(
         self, block: memoryview, newlines_in_values: bool, use_threads: bool
     ) -> pa.Table | None:
-        """The block's rows as string columns, or None on any bad row, byte or quote."""
+        """The block's rows as string columns, or None on any bad row, byte or quote.
+
+        The block is checked as UTF-8 once, as a whole, and parsed into binary columns that are
+        then read as strings: every value lies between ASCII delimiters, quotes and newlines of
+        valid UTF-8, so it is valid itself, and pyarrow's check of each value costs more.
+        """
+        if not _is_utf8(block):
+            return None  # the exact path names the line
         problems: list[object] = []
 
         def invalid_row(row: object) -> str:
@@ -376,14 +383,16 @@ class CsvReader:
                     invalid_row_handler=invalid_row,
                 ),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={name: pa.string() for name in self.header},
+                    column_types={name: pa.binary() for name in self.header},
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                 ),
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None  # invalid UTF-8 or a parse error: the exact path names the line
-        return None if problems else table
+            return None  # a parse error: the exact path names the line
+        if problems:
+            return None
+        return pa.table([_as_strings(column) for column in table.columns], names=self.header)
 
     def _longest_line(self, data: np.ndarray) -> int:
         newlines = np.flatnonzero(self._matches(data, LF))
@@ -552,6 +561,22 @@ def _inner_newlines(
                 counts[start : start + len(chunk)] += np.bincount(rows, minlength=len(chunk))
             start += len(chunk)
     return counts
+
+
+def _is_utf8(block: memoryview) -> bool:
+    whole = pa.LargeStringArray.from_buffers(
+        1, pa.py_buffer(np.array([0, len(block)], np.int64)), pa.py_buffer(block)
+    )
+    try:
+        whole.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _as_strings(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Binary values known to be UTF-8 read as strings, without copying or checking again."""
+    return pa.chunked_array([chunk.view(pa.string()) for chunk in column.chunks], pa.string())
 
 
 def _unique_names(row: list[str]) -> list[str]:

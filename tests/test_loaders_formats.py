@@ -145,6 +145,47 @@ def test_fast_path_numbers_rows_with_multi_line_values_exactly(tmp_path):
     assert got == expected
 
 
+def test_quotes_read_as_pythons_csv_reads_them_on_either_path(tmp_path):
+    """Quotes that open, close or are doubled inside a field parse on the fast path. A quote
+    inside an unquoted value (`a"`) is literal to both parsers but breaks quote parity: here
+    the newlines it shifts add up to the right row count with the wrong line numbers, so the
+    block must take the exact path. `"a"b` is an error to Python's strict csv only."""
+    rng = random.Random(5)
+    cells = ["plain", '"quoted, comma"', '""', '""""', '"say ""hi"""', '"two\nlines"']
+    rows, line, expected = ["id,body"], 2, []
+
+    def add(cell: str, text: str) -> None:
+        nonlocal line
+        rows.append(f"{len(rows)},{cell}")
+        expected.append((str(len(rows) - 1), text, line))
+        line += 1 + cell.count("\n")
+
+    for i in range(20000):
+        if i == 5000:
+            add('a"', 'a"')
+            add('"\nx\ny"', "\nx\ny")
+            add('c"', 'c"')
+        if i == 15000:  # in another block
+            rows.append(f'{len(rows)},"a"b')
+            bad_line, line = line, line + 1
+        cell = rng.choice(cells)
+        text = cell[1:-1].replace('""', '"') if cell.startswith('"') else cell
+        add(cell, text)
+    path = tmp_path / "q.csv"
+    path.write_bytes(("\n".join(rows) + "\n").encode())
+    blocks = list(CsvReader(path, None, "utf-8", 65536).blocks())
+    assert any(b.fast for b in blocks) and any(not b.fast for b in blocks)
+    got = [
+        (row["id"], row["body"], int(n))
+        for b in blocks
+        for row, n in zip(b.table.to_pylist(), b.lines, strict=True)
+    ]
+    assert got == expected
+    assert [(p.reason, p.line) for b in blocks for p in b.problems] == [
+        ("csv_parse_error", bad_line)
+    ]
+
+
 def test_content_ids_are_the_sha256_of_source_name_and_text(tmp_path):
     data = b"id,body\n,first\nkept,second\n,third\n"
     _, rows, _ = load(tmp_path, "c.csv", data, text="body", id="id")
