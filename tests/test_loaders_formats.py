@@ -9,6 +9,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
@@ -18,6 +19,7 @@ import zstandard
 from loaders import SourceConfig, load_source, load_sources
 from loaders.base import content_id
 from loaders.csv_reader import CsvReader
+from loaders.sources import _locations
 
 
 def build_messy_csv(rows: int, seed: int = 7) -> tuple[bytes, list[tuple[str, str, int]], list]:
@@ -184,6 +186,13 @@ def test_quotes_read_as_pythons_csv_reads_them_on_either_path(tmp_path):
     assert [(p.reason, p.line) for b in blocks for p in b.problems] == [
         ("csv_parse_error", bad_line)
     ]
+
+
+def test_row_locations_are_written_digit_by_digit():
+    lines = np.array([1, 9, 10, 99, 100, 101, 99999, 100000, 12345678901])
+    assert _locations("a/f.csv:", lines).to_pylist() == [f"a/f.csv:{n}" for n in lines]
+    with pytest.raises(ValueError, match="in file order"):
+        _locations("f.csv:", np.array([3, 2]))
 
 
 def test_content_ids_are_the_sha256_of_source_name_and_text(tmp_path):
