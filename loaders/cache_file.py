@@ -16,6 +16,7 @@ import mmap
 import os
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
@@ -37,16 +38,19 @@ class DirectWriter:
             self._fd = os.open(path, flags)
         self._buffer = mmap.mmap(-1, CHUNK_BYTES)  # page-aligned, reused for every chunk
         self._view = memoryview(self._buffer)
+        self._bytes = np.frombuffer(self._buffer, np.uint8)
         self._filled = 0
         self._size = 0
         self.closed = False
 
     def write(self, data: bytes | pa.Buffer) -> int:
-        incoming = memoryview(data).cast("B")
+        # Copied with numpy, which lets go of the GIL while it copies; a memoryview copy holds
+        # it, and the loading threads' Python steps would wait on every chunk.
+        incoming = np.frombuffer(data, np.uint8)
         taken = 0
         while taken < len(incoming):
             step = min(len(incoming) - taken, CHUNK_BYTES - self._filled)
-            self._view[self._filled : self._filled + step] = incoming[taken : taken + step]
+            self._bytes[self._filled : self._filled + step] = incoming[taken : taken + step]
             self._filled += step
             taken += step
             if self._filled == CHUNK_BYTES:
@@ -74,6 +78,7 @@ class DirectWriter:
                 os.ftruncate(self._fd, self._size)
         finally:
             os.close(self._fd)
+            del self._bytes
             self._view.release()
             self._buffer.close()
 
