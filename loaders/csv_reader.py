@@ -564,6 +564,7 @@ def _inner_newlines(
 
 
 def _is_utf8(block: memoryview) -> bool:
+    """Whether the whole block is valid UTF-8, by Arrow's validator (quick over ASCII runs)."""
     whole = pa.LargeStringArray.from_buffers(
         1, pa.py_buffer(np.array([0, len(block)], np.int64)), pa.py_buffer(block)
     )
