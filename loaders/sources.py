@@ -518,9 +518,8 @@ def _apply_types(state: _SourceState, table: pa.Table) -> pa.Table:
         if name not in table.column_names:
             continue
         target, column = ARROW_TYPES[kind], table[name]
-        try:
-            cast = column.cast(target)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        cast = _cast_or_none(column, target)
+        if cast is None:
             bad = np.array([not _casts(v, target) for v in column.to_pylist()])
             for row in table.filter(pa.array(bad)).to_pylist():
                 detail = f"{row['source']}: column {name!r} value {row[name]!r} is not {kind}"
