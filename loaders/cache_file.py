@@ -37,7 +37,6 @@ class DirectWriter:
                 raise
             self._fd = os.open(path, flags)
         self._buffer = mmap.mmap(-1, CHUNK_BYTES)  # page-aligned, reused for every chunk
-        self._view = memoryview(self._buffer)
         self._bytes = np.frombuffer(self._buffer, np.uint8)
         self._filled = 0
         self._size = 0
@@ -78,12 +77,11 @@ class DirectWriter:
                 os.ftruncate(self._fd, self._size)
         finally:
             os.close(self._fd)
-            del self._bytes
-            self._view.release()
+            del self._bytes  # the mapping closes only once no array views it
             self._buffer.close()
 
     def _write_out(self, length: int) -> None:
-        chunk = self._view[:length]
+        chunk = self._bytes[:length]
         try:
             written = os.write(self._fd, chunk)
         except OSError as error:
